@@ -1,0 +1,96 @@
+/** `fleetbench run <scenario>`: run a scenario, print the summary, write the report. */
+
+import type { CommandModule } from 'yargs';
+import { runLoadTest, type RunProgress } from '../../coordinator/run-load-test.js';
+import { ExitCode } from '../../errors.js';
+import { renderSummary } from '../../report/table.js';
+import { describePlan } from '../../scenario/plan.js';
+import { loadScenario } from '../../scenario/load.js';
+import { stderrLogger } from '../output.js';
+
+interface RunArgs {
+  scenario: string;
+  target: string | undefined;
+  devices: number | undefined;
+  workers: number | undefined;
+  duration: number | undefined;
+  out: string;
+  certs: string;
+  json: boolean;
+  quiet: boolean;
+}
+
+export function runCommand(setExit: (code: number) => void): CommandModule<object, RunArgs> {
+  return {
+    command: 'run <scenario>',
+    describe: 'Run a scenario file against a broker (the embedded one by default)',
+    builder: (y) =>
+      y
+        .positional('scenario', {
+          type: 'string',
+          demandOption: true,
+          describe: 'YAML or JSON file',
+        })
+        .option('target', { type: 'string', describe: 'Broker URL, mqtts://host:port' })
+        .option('devices', { type: 'number', describe: 'Fleet size (overrides the file)' })
+        .option('workers', { type: 'number', describe: 'Worker threads (default: cores)' })
+        .option('duration', { type: 'number', describe: 'Traffic time after the ramp, s' })
+        .option('out', { type: 'string', default: 'reports', describe: 'Report directory' })
+        .option('certs', {
+          type: 'string',
+          default: 'certs',
+          describe: 'Default certificate directory (embedded broker and default identity)',
+        })
+        .option('json', { type: 'boolean', default: false, describe: 'Print the report as JSON' })
+        .option('quiet', { type: 'boolean', default: false, describe: 'No progress lines' }),
+    handler: async (args) => {
+      const plan = await loadScenario(args.scenario, {
+        certsDir: args.certs,
+        overrides: {
+          target: args.target,
+          devices: args.devices,
+          workers: args.workers,
+          durationSec: args.duration,
+        },
+      });
+      const log = stderrLogger();
+      for (const line of describePlan(plan)) log.info(line);
+
+      const stop = new AbortController();
+      const onSignal = () => {
+        if (stop.signal.aborted) return;
+        log.warn('stopping: devices disconnect and the report is written (partial)');
+        stop.abort('interrupted');
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const { report, reportPath } = await runLoadTest({
+          plan,
+          certsDir: args.certs,
+          outDir: args.out,
+          logger: log,
+          signal: stop.signal,
+          onProgress: args.quiet ? undefined : (p) => log.info(formatProgress(p)),
+        });
+        const text = args.json ? JSON.stringify(report, null, 2) : renderSummary(report);
+        process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+        log.info(`report written to ${reportPath}`);
+        if (report.partial) setExit(stop.signal.aborted ? ExitCode.interrupted : ExitCode.internal);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    },
+  };
+}
+
+function formatProgress(p: RunProgress): string {
+  const p99 = p.roundtripP99Ms === null ? '-' : `${p.roundtripP99Ms.toFixed(1)} ms`;
+  return (
+    `[${p.elapsedSec.toFixed(0).padStart(4)} s] ${p.stage.padEnd(10)} ` +
+    `connected ${p.connected}/${p.devices}  connects/s ${p.connectsPerSec.toFixed(0)}  ` +
+    `msg/s out ${p.publishedPerSec.toFixed(0)} in ${p.receivedPerSec.toFixed(0)}  ` +
+    `errors ${p.errors}  rtt p99 ${p99}`
+  );
+}

@@ -1,0 +1,248 @@
+/**
+ * One device's MQTT connection over TLS (or plain TCP, for comparison). The only module that
+ * imports MQTT.js. It opens the socket itself, so the TCP, TLS and CONNACK instants are
+ * observed directly rather than inferred.
+ */
+
+import net from 'node:net';
+import tls from 'node:tls';
+import { MqttClient, type IClientOptions } from 'mqtt';
+import type { FailureCategory } from '../worker/protocol.js';
+
+/** Everything needed to connect one device. */
+export interface DeviceConnectOptions {
+  protocol: 'mqtts' | 'mqtt';
+  host: string;
+  port: number;
+  /** Prepared once per certificate: building one per connection costs ~1 ms of CPU. */
+  secureContext?: tls.SecureContext;
+  /** SNI name and the name checked in the broker's certificate. */
+  servername: string;
+  /** Skip the host-name check (the chain is still verified). */
+  insecure: boolean;
+  minVersion: tls.SecureVersion;
+  maxVersion: tls.SecureVersion;
+  clientId: string;
+  username: string;
+  mqttVersion: 4 | 5;
+  keepaliveSec: number;
+  clean: boolean;
+  /** Socket start to CONNACK, ms. */
+  connectTimeoutMs: number;
+  /** Source address to bind (for a source-address pool). */
+  localAddress?: string;
+}
+
+/** The instants of one successful connect, in µs since the socket was started. */
+export interface ConnectTimings {
+  tcpUs: number;
+  /** 0 for plain TCP. */
+  tlsUs: number;
+  connackUs: number;
+  totalUs: number;
+}
+
+/** Why a connect failed, in the report's categories. */
+export class ConnectFailure extends Error {
+  constructor(
+    readonly category: FailureCategory,
+    message: string,
+    /** CONNACK return or reason code, for `refused`. */
+    readonly connackCode?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A connected device. */
+export interface DeviceConnection {
+  readonly timings: ConnectTimings;
+  /** Publishes; `done` is called on PUBACK/PUBCOMP (QoS 1/2) or once written (QoS 0). */
+  publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, done: (err?: Error) => void): void;
+  /** Subscribes; `done` gets the granted QoS or an error. */
+  subscribe(topic: string, qos: 0 | 1 | 2, done: (err: Error | null, qos?: number) => void): void;
+  /** Called for every message the device receives. */
+  onMessage(handler: (topic: string, payload: Buffer) => void): void;
+  /** Called once when the connection ends without `end` having been called. */
+  onLost(handler: (reason: string) => void): void;
+  /** Sends DISCONNECT and closes; resolves when closed (or after `timeoutMs`). */
+  end(timeoutMs?: number): Promise<void>;
+}
+
+const TCP_CODES = new Set([
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'EADDRINUSE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+const CLOSED_AFTER_HANDSHAKE =
+  'closed after the TLS handshake, before CONNACK: the broker most likely refused the ' +
+  'client certificate';
+
+/**
+ * A socket error as one stable line: OpenSSL's messages carry a per-thread address and a
+ * source location that would split one failure kind into many samples.
+ */
+export function describeSocketError(err: Error & { code?: unknown; reason?: unknown }): string {
+  const code = typeof err.code === 'string' ? err.code : undefined;
+  if (typeof err.reason === 'string' && err.reason !== '') {
+    return code ? `${err.reason} (${code})` : err.reason;
+  }
+  const first = (err.message.split('\n')[0] ?? err.message).replace(/^[0-9A-F]{8,}:error:/, '');
+  return code && !first.includes(code) ? `${first} (${code})` : first;
+}
+
+/** Puts a socket error into a failure category, given how far the connect had come. */
+export function classifySocketError(err: NodeJS.ErrnoException, stage: 'tcp' | 'tls' | 'mqtt') {
+  const code = err.code ?? '';
+  if (TCP_CODES.has(code)) return 'tcp' as const;
+  if (/^ERR_(SSL|TLS)_|CERT|SELF_SIGNED|UNABLE_TO_/.test(code)) return 'tls' as const;
+  if (stage === 'tcp') return 'tcp' as const;
+  if (stage === 'tls') return 'tls' as const;
+  return 'closed' as const;
+}
+
+function openSocket(o: DeviceConnectOptions): net.Socket {
+  if (o.protocol === 'mqtt') {
+    return net.connect({ host: o.host, port: o.port, localAddress: o.localAddress, noDelay: true });
+  }
+  // localAddress is passed on to net.connect; @types/node leaves it out of ConnectionOptions.
+  const socket = tls.connect({
+    host: o.host,
+    port: o.port,
+    secureContext: o.secureContext,
+    servername: net.isIP(o.servername) ? undefined : o.servername,
+    minVersion: o.minVersion,
+    maxVersion: o.maxVersion,
+    ...({ localAddress: o.localAddress } as tls.ConnectionOptions),
+    rejectUnauthorized: true,
+    checkServerIdentity: o.insecure
+      ? () => undefined
+      : (_host, cert) => tls.checkServerIdentity(o.servername, cert),
+  });
+  // TLS client sockets ignore the `noDelay` option; without this Nagle adds ~44 ms per CONNACK.
+  socket.setNoDelay(true);
+  return socket;
+}
+
+/**
+ * Connects one device and resolves after its CONNACK, with the phase timings.
+ * @throws ConnectFailure with the category (tcp, tls, refused, timeout, closed)
+ */
+export function connectDevice(o: DeviceConnectOptions): Promise<DeviceConnection> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    let tTcp = 0n;
+    let tTls = 0n;
+    let settled = false;
+    const socket = openSocket(o);
+    socket.once('connect', () => (tTcp = process.hrtime.bigint()));
+    socket.once('secureConnect', () => (tTls = process.hrtime.bigint()));
+
+    const options: IClientOptions = {
+      clientId: o.clientId,
+      username: o.username,
+      protocolVersion: o.mqttVersion,
+      keepalive: o.keepaliveSec,
+      clean: o.clean,
+      reconnectPeriod: 0,
+      connectTimeout: o.connectTimeoutMs,
+      resubscribe: false,
+    };
+    const client = new MqttClient(() => socket, options);
+
+    const fail = (f: ConnectFailure) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      client.end(true);
+      socket.destroy();
+      reject(f);
+    };
+    const timer = setTimeout(() => {
+      fail(new ConnectFailure('timeout', `no CONNACK within ${o.connectTimeoutMs} ms`));
+    }, o.connectTimeoutMs);
+
+    client.on('error', (err: Error & { code?: string | number }) => {
+      if (typeof err.code === 'number') {
+        fail(new ConnectFailure('refused', err.message, err.code));
+        return;
+      }
+      const stage = tTcp === 0n ? 'tcp' : tTls === 0n && o.protocol === 'mqtts' ? 'tls' : 'mqtt';
+      const category = classifySocketError(err as NodeJS.ErrnoException, stage);
+      fail(new ConnectFailure(category, describeSocketError(err)));
+    });
+    client.once('close', () => {
+      // With TLS 1.3 the client's handshake ends before the broker has checked the client
+      // certificate; a broker that refuses it may just close (Node's TLS server does).
+      if (tTls !== 0n) {
+        fail(new ConnectFailure('tls', CLOSED_AFTER_HANDSHAKE));
+      } else {
+        fail(new ConnectFailure('closed', 'closed before CONNACK'));
+      }
+    });
+    client.once('connect', () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      const now = process.hrtime.bigint();
+      const us = (a: bigint, b: bigint) => Number(b - a) / 1000;
+      const connectSent = o.protocol === 'mqtts' ? tTls : tTcp;
+      client.removeAllListeners('error');
+      client.removeAllListeners('close');
+      resolve(
+        wrap(client, {
+          tcpUs: us(t0, tTcp),
+          tlsUs: o.protocol === 'mqtts' ? us(tTcp, tTls) : 0,
+          connackUs: us(connectSent, now),
+          totalUs: us(t0, now),
+        }),
+      );
+    });
+  });
+}
+
+function wrap(client: MqttClient, timings: ConnectTimings): DeviceConnection {
+  let ending = false;
+  // Errors after CONNACK end in 'close'; the listener keeps them from being thrown.
+  client.on('error', () => undefined);
+  return {
+    timings,
+    publish: (topic, payload, qos, done) => {
+      client.publish(topic, payload, { qos }, (err) => done(err ?? undefined));
+    },
+    subscribe: (topic, qos, done) => {
+      client.subscribe(topic, { qos }, (err, granted) => {
+        if (err) return done(err);
+        const g = granted?.[0]?.qos;
+        if (g === undefined || g >= 0x80) return done(new Error(`SUBACK refused (${g})`));
+        done(null, g);
+      });
+    },
+    onMessage: (handler) => {
+      client.on('message', (topic, payload) => handler(topic, payload));
+    },
+    onLost: (handler) => {
+      client.once('close', () => {
+        if (!ending) handler('connection closed');
+      });
+    },
+    end: (timeoutMs = 2000) =>
+      new Promise<void>((resolve) => {
+        ending = true;
+        const timer = setTimeout(() => {
+          client.end(true);
+          resolve();
+        }, timeoutMs);
+        client.end(false, {}, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,105 @@
+/** Turns the workers' results into the report document. */
+
+import { createRequire } from 'node:module';
+import { mergeSnapshots } from '../metrics/merge.js';
+import type { MetricsSnapshot } from '../metrics/types.js';
+import {
+  buildReport,
+  type JsonValue,
+  type ReportDocument,
+  type TimeSeries,
+} from '../report/document.js';
+import type { Plan } from '../scenario/plan.js';
+import { mergeFailures } from '../worker/failures.js';
+import type { RunStage, WorkerResult } from '../worker/protocol.js';
+
+const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
+
+/** The fleetbench version, from package.json. */
+export const TOOL_VERSION = pkg.version;
+
+export interface AssembleInput {
+  plan: Plan;
+  startedAt: Date;
+  endedAt: Date;
+  /** The start instant of the run, `process.hrtime.bigint()` ns. */
+  startNs: bigint;
+  results: WorkerResult[];
+  /** Workers that failed, one line each. */
+  workerErrors: string[];
+  /** Why the run was stopped early by its caller, or null. */
+  stopReason: string | null;
+  stageReached: RunStage;
+  warnings: string[];
+  timeSeries?: TimeSeries;
+}
+
+/** The plan as the report shows it: paths and settings, never key material. */
+export function reportOptions(plan: Plan): ReportDocument['options'] {
+  const t = plan.target;
+  const host = t.host.includes(':') ? `[${t.host}]` : t.host;
+  const options = {
+    target: `${t.protocol}://${host}:${t.port}`,
+    embeddedBroker: t.kind === 'embedded',
+    devices: plan.devices,
+    workers: plan.workers,
+    groups: plan.groups.map((g) => ({
+      name: g.name,
+      devices: g.devices,
+      expect: g.expect,
+      caFile: g.identity.caFile,
+      certFile: g.identity.certFile,
+      keyFile: g.identity.keyFile,
+      deviceId: g.identity.deviceId,
+      clientId: g.identity.clientId,
+      username: g.identity.username,
+    })),
+    tls: { ...plan.tls },
+    mqtt: { ...plan.mqtt },
+    connect: { ...plan.connect },
+    traffic: plan.traffic === false ? false : { ...plan.traffic },
+    durationSec: plan.durationSec,
+    drainMs: plan.drainMs,
+  };
+  return JSON.parse(JSON.stringify(options)) as {
+    target: string;
+    devices: number;
+    workers: number;
+  } & Record<string, JsonValue>;
+}
+
+export function assembleReport(input: AssembleInput): ReportDocument {
+  const { plan, results } = input;
+  const totals: MetricsSnapshot[] = results.map((r) => r.total);
+  const nowNs = String(process.hrtime.bigint());
+  const metrics =
+    totals.length > 0
+      ? mergeSnapshots(totals)
+      : { startNs: String(input.startNs), endNs: nowNs, counters: {}, gauges: {}, histograms: {} };
+  const stoppedEarly = input.stopReason !== null || input.workerErrors.length > 0;
+  const warnings = [...input.warnings, ...input.workerErrors.map((e) => `worker failed: ${e}`)];
+  const failures = mergeFailures(results.map((r) => r.failures)).map((f) => ({
+    category: f.code === undefined ? f.category : `${f.category}.${f.code}`,
+    message: f.message,
+    deviceId: f.deviceId,
+    count: f.count,
+  }));
+  return buildReport({
+    scenario: { name: plan.name, file: plan.file, sha256: plan.sha256 },
+    options: reportOptions(plan),
+    tool: { name: 'fleetbench', version: TOOL_VERSION },
+    startedAt: input.startedAt.toISOString(),
+    endedAt: input.endedAt.toISOString(),
+    durationMs: input.endedAt.getTime() - input.startedAt.getTime(),
+    partial: stoppedEarly
+      ? {
+          reason: input.workerErrors.length > 0 ? 'worker-failed' : (input.stopReason ?? 'stopped'),
+          phase: input.stageReached,
+        }
+      : null,
+    warnings,
+    metrics,
+    failures,
+    ...(input.timeSeries ? { timeSeries: input.timeSeries } : {}),
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * The worker pool: piscina's only home. One long-lived task per worker thread, each with its
+ * own MessagePort for snapshots and stop requests.
+ */
+
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type {
+  CoordinatorMessage,
+  WorkerMessage,
+  WorkerResult,
+  WorkerTask,
+} from '../worker/protocol.js';
+
+/** A started worker task. */
+export interface RunningTask {
+  workerId: number;
+  result: Promise<WorkerResult>;
+  stop(reason: string): void;
+}
+
+/** A pool of worker threads running fleet tasks. */
+export class FleetPool {
+  private readonly piscina: Piscina;
+
+  /** @param threads number of worker threads (each runs one task) */
+  constructor(threads: number) {
+    this.piscina = new Piscina({
+      filename: new URL('../worker/fleet-task.js', import.meta.url).href,
+      minThreads: threads,
+      maxThreads: threads,
+      // The default 'sync' atomics park idle threads, and timers in a long task stop firing.
+      atomics: 'disabled',
+      idleTimeout: 1000,
+      concurrentTasksPerWorker: 1,
+    });
+  }
+
+  /** Starts one task; its messages go to `onMessage`. */
+  start(task: Omit<WorkerTask, 'port'>, onMessage: (m: WorkerMessage) => void): RunningTask {
+    const { port1, port2 } = new MessageChannel();
+    port1.on('message', onMessage);
+    const full: WorkerTask = { ...task, port: port2 };
+    // The worker closes its end after its last snapshot; waiting for that keeps the final
+    // interval, which can arrive after the task's result on piscina's own channel.
+    const closed = new Promise<void>((resolve) => port1.once('close', () => resolve()));
+    const run = this.piscina.run(full, { transferList: [port2] }) as Promise<WorkerResult>;
+    const result = run.then(
+      async (r) => {
+        await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000))]);
+        port1.close();
+        return r;
+      },
+      (err: unknown) => {
+        port1.close();
+        throw err;
+      },
+    );
+    const stop = (reason: string) => post(port1, { type: 'stop', reason });
+    return { workerId: task.workerId, result, stop };
+  }
+
+  /** Ends the threads once their tasks are done (or at once when `force`). */
+  async close(force = false): Promise<void> {
+    await this.piscina.close({ force });
+  }
+}
+
+function post(port: MessagePort, message: CoordinatorMessage): void {
+  try {
+    port.postMessage(message);
+  } catch {
+    // The task already finished and its port closed: nothing left to stop.
+  }
+}

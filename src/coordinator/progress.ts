@@ -1,0 +1,89 @@
+/**
+ * Progress of a run as the coordinator sees it: worker snapshots merged per tick into rates,
+ * the connected count and the round-trip p99 of the last interval.
+ */
+
+import { mergeSnapshots, summarize } from '../metrics/merge.js';
+import type { MetricsSnapshot } from '../metrics/types.js';
+import type { Plan } from '../scenario/plan.js';
+import type { RunStage, WorkerMessage } from '../worker/protocol.js';
+
+/** One progress line's worth of figures. */
+export interface RunProgress {
+  elapsedSec: number;
+  /** The stage of the slowest worker. */
+  stage: RunStage;
+  devices: number;
+  connected: number;
+  connectsPerSec: number;
+  publishedPerSec: number;
+  receivedPerSec: number;
+  /** Failed connects and lost connections so far. */
+  errors: number;
+  /** Round-trip p99 over the last interval, ms; null when none was measured. */
+  roundtripP99Ms: number | null;
+}
+
+const STAGES: readonly RunStage[] = ['ramp', 'traffic', 'drain', 'disconnect', 'done'];
+
+export class ProgressTracker {
+  private readonly stages = new Map<number, RunStage>();
+  private readonly connectedBy = new Map<number, number>();
+  private pending: MetricsSnapshot[] = [];
+  private errors = 0;
+  private lastTickNs: bigint;
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly startNs: bigint,
+    private readonly onProgress?: (p: RunProgress) => void,
+  ) {
+    this.lastTickNs = startNs;
+  }
+
+  /** The stage of the slowest worker. */
+  get stage(): RunStage {
+    let min = STAGES.length - 1;
+    for (let w = 0; w < this.plan.workers; w++) {
+      min = Math.min(min, STAGES.indexOf(this.stages.get(w) ?? 'ramp'));
+    }
+    return STAGES[min] ?? 'ramp';
+  }
+
+  accept(m: WorkerMessage): void {
+    if (m.type === 'stage') {
+      this.stages.set(m.workerId, m.stage);
+      return;
+    }
+    this.pending.push(m.snapshot);
+    this.connectedBy.set(m.workerId, m.snapshot.gauges['devices.connected'] ?? 0);
+    for (const [k, v] of Object.entries(m.snapshot.counters)) {
+      if (k.startsWith('connect.failed.') || k === 'connection.lost') this.errors += v;
+    }
+  }
+
+  /** Emits one progress record for the snapshots received since the last tick. */
+  tick(): void {
+    const now = process.hrtime.bigint();
+    const seconds = Math.max(Number(now - this.lastTickNs) / 1e9, 1e-3);
+    this.lastTickNs = now;
+    const merged = this.pending.length > 0 ? mergeSnapshots(this.pending) : null;
+    this.pending = [];
+    const c = merged?.counters ?? {};
+    const rt = merged?.histograms.roundtrip;
+    const rtSummary = rt === undefined ? null : summarize(rt);
+    let connected = 0;
+    for (const v of this.connectedBy.values()) connected += v;
+    this.onProgress?.({
+      elapsedSec: Math.max(0, Number(now - this.startNs) / 1e9),
+      stage: this.stage,
+      devices: this.plan.devices,
+      connected,
+      connectsPerSec: (c['connect.ok'] ?? 0) / seconds,
+      publishedPerSec: (c['messages.published'] ?? 0) / seconds,
+      receivedPerSec: (c['messages.received'] ?? 0) / seconds,
+      errors: this.errors,
+      roundtripP99Ms: rtSummary && rtSummary.count > 0 ? rtSummary.p99Us / 1000 : null,
+    });
+  }
+}

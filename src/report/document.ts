@@ -1,0 +1,314 @@
+/**
+ * The JSON report of one run: what ran, where, when, and everything it measured, with the
+ * encoded histograms so `compare` and `merge` work from the report alone, without loss.
+ * Format changes that old readers would misread bump `formatVersion`.
+ */
+
+import { readFile } from 'node:fs/promises';
+import { arch, cpus, hostname, platform, totalmem } from 'node:os';
+
+import { FleetbenchError } from '../errors.js';
+import { summarize, type HistogramSummary } from '../metrics/merge.js';
+import type { HistogramName, MetricsSnapshot } from '../metrics/types.js';
+import { assertJsonWithoutKeys } from './sanitize.js';
+import { reportProblems } from './validate.js';
+
+/** The report format this code writes and reads. */
+export const REPORT_FORMAT_VERSION = 1;
+
+/** A JSON value, as the report stores options. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+
+/**
+ * The run's resolved options (the plan with every default applied), redacted by the caller:
+ * file paths may appear, key material and passwords never do.
+ */
+export interface ResolvedOptions {
+  /** The broker the fleet connected to, as a URL (`mqtts://127.0.0.1:8884`). */
+  target: string;
+  /** Devices in the fleet. */
+  devices: number;
+  /** Worker threads. */
+  workers: number;
+  [key: string]: JsonValue;
+}
+
+/** The machine the run ran on. */
+export interface HostInfo {
+  /** `os.hostname()`. */
+  hostname: string;
+  /** `process.platform`, e.g. `linux`. */
+  platform: string;
+  /** `process.arch`, e.g. `x64`. */
+  arch: string;
+  /** Logical CPUs. */
+  cpus: number;
+  /** CPU model name of the first CPU, as the OS reports it. */
+  cpuModel: string;
+  /** Total memory, bytes. */
+  memoryBytes: number;
+}
+
+/** Why a run stopped before its plan ended. */
+export interface PartialRun {
+  /** What stopped it, e.g. `interrupted` (SIGINT) or `worker-failed`. */
+  reason: string;
+  /** The phase it was in when it stopped, e.g. `ramp`, `traffic`, `drain`. */
+  phase: string;
+}
+
+/** An example of one kind of failure, with how often that kind happened. */
+export interface FailureSample {
+  /** Counter category, e.g. `tls` or `refused.135`. */
+  category: string;
+  /** The first error message seen for this category. */
+  message: string;
+  /** The device it happened to first. */
+  deviceId: string;
+  /** How many failures of this category were seen. */
+  count: number;
+}
+
+/**
+ * A threshold and its verdict (issue 4 owns its meaning and may add fields). Optional in
+ * format 1; absent when the scenario has no thresholds.
+ */
+export interface ThresholdVerdict {
+  /** The rule as written, e.g. `roundtrip.p99 < 50ms`. */
+  expression: string;
+  /** Whether the rule held. */
+  ok: boolean;
+  /** The measured value, in the rule's unit; `null` when there was nothing to measure. */
+  actual: number | null;
+}
+
+/**
+ * Interval snapshots in time order, each merged across workers: the HdrHistogram interval log
+ * in JSON, so any interval can be re-read without loss (issue 5). Optional in format 1.
+ */
+export interface TimeSeries {
+  /** Nominal interval length, ms. */
+  intervalMs: number;
+  intervals: MetricsSnapshot[];
+}
+
+/**
+ * Measurements of a stretch of the run: a {@link MetricsSnapshot} (so it can be merged as it
+ * is) plus summaries of its histograms for reading.
+ */
+export interface ReportMetrics extends MetricsSnapshot {
+  /** Per-histogram summary, microseconds, derived from `histograms`. */
+  latency: Partial<Record<HistogramName, HistogramSummary>>;
+}
+
+/** The report document, format 1. */
+export interface ReportDocument {
+  /** Bumped when a change would make older readers misread the file. */
+  formatVersion: typeof REPORT_FORMAT_VERSION;
+  /** Tells a run report from other JSON (and from later kinds, such as a comparison). */
+  kind: 'fleetbench-run';
+  scenario: ReportScenario;
+  /** The resolved options the run used, redacted. */
+  options: ResolvedOptions;
+  /** The tool that wrote the report, e.g. `{ name: 'fleetbench', version: '0.1.0' }`. */
+  tool: ToolInfo;
+  /** `process.version` of the coordinator, e.g. `v20.20.2`. */
+  nodeVersion: string;
+  host: HostInfo;
+  /** Wall-clock start, ISO 8601; the same instant as `metrics.startNs`. */
+  startedAt: string;
+  /** Wall-clock end, ISO 8601. */
+  endedAt: string;
+  /** Run duration, ms. */
+  durationMs: number;
+  /** Set when the run stopped early; its numbers cover only what ran. */
+  partial: PartialRun | null;
+  /** Things the user should know about how the numbers were taken, one sentence each. */
+  warnings: string[];
+  /** The whole run, merged across workers (and shards). */
+  metrics: ReportMetrics;
+  /** One sample per failure category. */
+  failures: FailureSample[];
+  /** Threshold verdicts (issue 4); absent when none were set. */
+  thresholds?: ThresholdVerdict[];
+  /** Per-interval snapshots (issue 5); absent when not recorded. */
+  timeSeries?: TimeSeries;
+}
+
+/** Which scenario ran. */
+export interface ReportScenario {
+  /** Scenario name, as in the file. */
+  name: string;
+  /** The scenario file as given; `null` for a scenario built in code. */
+  file: string | null;
+  /** SHA-256 of the file's bytes, hex; `null` for a scenario built in code. */
+  sha256: string | null;
+}
+
+/** The tool that wrote a report. */
+export interface ToolInfo {
+  name: string;
+  /** Its version, semver. */
+  version: string;
+}
+
+/** What {@link buildReport} needs. All of it is copied; none of it is kept. */
+export interface BuildReportInput {
+  scenario: ReportScenario;
+  /** Resolved options, already redacted (a PEM private key anywhere is refused). */
+  options: ResolvedOptions;
+  tool: ToolInfo;
+  /** Default: `process.version`. */
+  nodeVersion?: string;
+  /** Default: {@link currentHost}(). */
+  host?: HostInfo;
+  /** Wall-clock time of `metrics.startNs`, ISO 8601: capture both at the same moment. */
+  startedAt: string;
+  /** Wall-clock end, ISO 8601. */
+  endedAt: string;
+  /** Run duration, ms. */
+  durationMs: number;
+  /** `null` when the run went to plan. */
+  partial: PartialRun | null;
+  warnings: string[];
+  /** The final snapshot, merged across workers. */
+  metrics: MetricsSnapshot;
+  failures: FailureSample[];
+  /** Optional: only when the scenario has thresholds. */
+  thresholds?: ThresholdVerdict[];
+  /** Optional: only when interval snapshots were kept. */
+  timeSeries?: TimeSeries;
+}
+
+/** Describes this machine for a report. */
+export function currentHost(): HostInfo {
+  const cpuList = cpus();
+  return {
+    hostname: hostname(),
+    platform: platform(),
+    arch: arch(),
+    cpus: cpuList.length,
+    cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
+    memoryBytes: totalmem(),
+  };
+}
+
+/**
+ * Builds the report document: copies the input, summarises every histogram, and checks that the
+ * whole document is plain JSON with no private key in it.
+ *
+ * @throws FleetbenchError `E_INTERNAL` when a string looks like a PEM private key or a value is
+ *   not JSON (naming its path, never its value); `E_REPORT` for an invalid histogram.
+ */
+export function buildReport(input: BuildReportInput): ReportDocument {
+  if (!Number.isFinite(input.durationMs) || input.durationMs < 0) {
+    throw new FleetbenchError(
+      'E_INTERNAL',
+      `report durationMs must be >= 0 (got ${input.durationMs})`,
+    );
+  }
+
+  const doc: ReportDocument = {
+    formatVersion: REPORT_FORMAT_VERSION,
+    kind: 'fleetbench-run',
+    scenario: input.scenario,
+    options: input.options,
+    tool: input.tool,
+    nodeVersion: input.nodeVersion ?? process.version,
+    host: input.host ?? currentHost(),
+    startedAt: input.startedAt,
+    endedAt: input.endedAt,
+    durationMs: input.durationMs,
+    partial: input.partial,
+    warnings: input.warnings,
+    metrics: reportMetrics(input.metrics),
+    failures: input.failures,
+  };
+  if (input.thresholds !== undefined) doc.thresholds = input.thresholds;
+  if (input.timeSeries !== undefined) doc.timeSeries = input.timeSeries;
+
+  assertJsonWithoutKeys(doc);
+  return structuredClone(doc);
+}
+
+/** Adds the histogram summaries to a snapshot. */
+export function reportMetrics(snapshot: MetricsSnapshot): ReportMetrics {
+  const latency: ReportMetrics['latency'] = {};
+  for (const [name, encoded] of Object.entries(snapshot.histograms) as [HistogramName, string][]) {
+    latency[name] = summarize(encoded);
+  }
+  return { ...snapshot, latency };
+}
+
+/**
+ * Reads and checks a report file: JSON, a fleetbench run report, a format this version reads,
+ * and sound in structure.
+ *
+ * @throws FleetbenchError `E_REPORT` naming the file: missing or unreadable, not JSON, not a
+ *   fleetbench report, a newer format, or structural problems (each listed with its path).
+ */
+export async function readReport(file: string): Promise<ReportDocument> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const what = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(err)})`;
+    throw new FleetbenchError('E_REPORT', `report ${file} ${what}`, {
+      hint: 'pass the path of a report written by fleetbench run (under reports/ by default)',
+      cause: err,
+    });
+  }
+
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new FleetbenchError('E_REPORT', `report ${file} is not valid JSON`, {
+      hint: 'the file may be truncated or edited by hand; re-run or restore it',
+      cause: err,
+    });
+  }
+
+  const doc = checkHeader(parsed, file);
+  const problems = reportProblems(doc);
+  if (problems.length > 0) {
+    throw new FleetbenchError(
+      'E_REPORT',
+      `report ${file} is damaged: ${problems.length} problem(s)`,
+      {
+        problems,
+        hint: 'the file may be truncated or edited by hand; re-run or restore it',
+      },
+    );
+  }
+  return doc as unknown as ReportDocument;
+}
+
+function checkHeader(parsed: unknown, file: string): Record<string, unknown> {
+  const doc =
+    typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  if (doc.kind !== 'fleetbench-run') {
+    throw new FleetbenchError('E_REPORT', `${file} is not a fleetbench run report`, {
+      hint: 'a report has "kind": "fleetbench-run"; pass a file written by fleetbench run',
+    });
+  }
+
+  const version = doc.formatVersion;
+  if (typeof version === 'number' && version > REPORT_FORMAT_VERSION) {
+    throw new FleetbenchError(
+      'E_REPORT',
+      `report ${file} has format ${version}, newer than this fleetbench reads ` +
+        `(format ${REPORT_FORMAT_VERSION})`,
+      { hint: 'upgrade fleetbench to read it' },
+    );
+  }
+  if (version !== REPORT_FORMAT_VERSION) {
+    throw new FleetbenchError(
+      'E_REPORT',
+      `report ${file} has formatVersion ${JSON.stringify(version) ?? 'missing'}; ` +
+        `this fleetbench reads format ${REPORT_FORMAT_VERSION}`,
+    );
+  }
+  return doc;
+}

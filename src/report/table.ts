@@ -1,0 +1,199 @@
+/**
+ * The summary a person reads at the end of a run: a header, connections, messages, latency.
+ * A pure function of the report, at most 100 columns wide; the caller decides where it goes.
+ */
+
+import Table from 'cli-table3';
+
+import { HISTOGRAM_NAMES, type HistogramName } from '../metrics/types.js';
+import { connackReason } from './connack.js';
+import type { ReportDocument } from './document.js';
+import {
+  fitLine,
+  formatCount,
+  formatDuration,
+  formatMs,
+  formatPercent,
+  formatRate,
+  wrapWords,
+} from './format.js';
+
+/** Widest line {@link renderSummary} produces, columns. */
+export const SUMMARY_WIDTH = 100;
+
+/** Options of {@link renderSummary}. */
+export interface RenderSummaryOptions {
+  /** Use ANSI colours (for a terminal). Default `false`. */
+  color?: boolean;
+}
+
+/** How each histogram is labelled in the latency table. */
+const LATENCY_LABELS: Record<HistogramName, string> = {
+  connect: 'connect',
+  tcp: '  tcp',
+  tls: '  tls',
+  connack: '  connack',
+  suback: 'suback',
+  puback: 'puback',
+  pubcomp: 'pubcomp',
+  roundtrip: 'round trip',
+};
+
+/** How many failure samples the summary shows; the report keeps them all. */
+const MAX_FAILURE_LINES = 5;
+
+type Paint = (text: string, style: 'bold' | 'red' | 'yellow' | 'dim') => string;
+
+const ANSI = { bold: [1, 22], red: [31, 39], yellow: [33, 39], dim: [2, 22] } as const;
+
+/**
+ * Renders the end-of-run summary of a report as text (no trailing newline). Never prints.
+ * Every line is at most {@link SUMMARY_WIDTH} columns, colour codes not counted.
+ */
+export function renderSummary(report: ReportDocument, options: RenderSummaryOptions = {}): string {
+  const paint: Paint = options.color
+    ? (text, style) => `\x1b[${ANSI[style][0]}m${text}\x1b[${ANSI[style][1]}m`
+    : (text) => text;
+
+  const sections = [
+    headerLines(report, paint).join('\n'),
+    connectionTable(report, paint),
+    messageTable(report),
+    latencyTable(report),
+    failureLines(report, paint).join('\n'),
+  ];
+  return sections.filter((s) => s !== '').join('\n\n');
+}
+
+function headerLines(report: ReportDocument, paint: Paint): string[] {
+  const o = report.options;
+  const parts = [
+    `fleetbench ${report.scenario.name}`,
+    `target ${o.target}`,
+    `${formatCount(o.devices)} devices on ${formatCount(o.workers)} workers`,
+    formatDuration(report.durationMs),
+  ];
+  const lines = wrapParts(parts, ' · ', SUMMARY_WIDTH).map((line, i) =>
+    i === 0 ? paint(line, 'bold') : line,
+  );
+
+  if (report.partial !== null) {
+    const { reason, phase } = report.partial;
+    const text = `PARTIAL: stopped (${reason}) during ${phase}; numbers cover only what ran`;
+    lines.push(...wrapWords(text, SUMMARY_WIDTH).map((l) => paint(l, 'yellow')));
+  }
+  for (const warning of report.warnings) {
+    lines.push(...wrapWords(`warning: ${warning}`, SUMMARY_WIDTH).map((l) => paint(l, 'yellow')));
+  }
+  return lines;
+}
+
+/** Joins parts with a separator, starting a new line rather than passing `width`. */
+function wrapParts(parts: string[], separator: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const part of parts) {
+    const next = line === '' ? part : `${line}${separator}${part}`;
+    if (next.length <= width || line === '') {
+      line = next;
+    } else {
+      lines.push(line);
+      line = part;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines.map((l) => fitLine(l, width));
+}
+
+function newTable(head: string[], colAligns: ('left' | 'right')[]): Table.Table {
+  // Colour is applied by hand (see Paint): cli-table3's own colouring follows the process's
+  // TTY, which would make this function's output depend on where it runs.
+  return new Table({ head, colAligns, style: { head: [], border: [], compact: true } });
+}
+
+function connectionTable(report: ReportDocument, paint: Paint): string {
+  const c = report.metrics.counters;
+  const attempted = c['connect.attempted'] ?? 0;
+  const ok = c['connect.ok'] ?? 0;
+  const failures = Object.entries(c)
+    .filter(([key, n]) => key.startsWith('connect.failed.') && n > 0)
+    .map(([key, n]) => [failureLabel(key.slice('connect.failed.'.length)), n] as const)
+    .sort((a, b) => b[1] - a[1]);
+  const failed = failures.reduce((sum, [, n]) => sum + n, 0);
+
+  const table = newTable(['connections', 'count', 'share'], ['left', 'right', 'right']);
+  const row = (label: string, n: number, bad = false): void => {
+    const count = bad && n > 0 ? paint(formatCount(n), 'red') : formatCount(n);
+    table.push([label, count, formatPercent(n, attempted)]);
+  };
+  row('attempted', attempted);
+  row('connected', ok);
+  row('failed', failed, true);
+  for (const [label, n] of failures) row(`  ${label}`, n, true);
+
+  const pending = attempted - ok - failed;
+  if (pending > 0) row('unfinished at end', pending);
+  const lost = c['connection.lost'] ?? 0;
+  if (lost > 0) row('lost after connect', lost, true);
+  return table.toString();
+}
+
+/** `refused.135` → `refused 135 not authorized`; other categories as they are. */
+function failureLabel(category: string): string {
+  const refused = /^refused\.(.+)$/.exec(category);
+  if (refused?.[1] === undefined) return category;
+  const code = refused[1].slice(0, 12);
+  const reason = connackReason(code);
+  return reason === undefined ? `refused ${code}` : `refused ${code} ${reason}`;
+}
+
+function messageTable(report: ReportDocument): string {
+  const c = report.metrics.counters;
+  const rows: [string, string][] = [
+    ['published', 'messages.published'],
+    ['acked', 'messages.acked'],
+    ['received', 'messages.received'],
+    ['failed', 'messages.failed'],
+    ['subscribe failed', 'subscribe.failed'],
+  ];
+  const present = rows.filter(([, key]) => c[key] !== undefined);
+  if (present.length === 0) return '';
+
+  const table = newTable(['messages', 'count', 'per s'], ['left', 'right', 'right']);
+  for (const [label, key] of present) {
+    const n = c[key] ?? 0;
+    table.push([label, formatCount(n), formatRate(n, report.durationMs)]);
+  }
+  return table.toString();
+}
+
+function latencyTable(report: ReportDocument): string {
+  const latency = report.metrics.latency;
+  const names = HISTOGRAM_NAMES.filter((name) => (latency[name]?.count ?? 0) > 0);
+  if (names.length === 0) return '';
+
+  const head = ['latency (ms)', 'count', 'mean', 'p50', 'p90', 'p99', 'p99.9', 'max'];
+  const table = newTable(head, ['left', ...head.slice(1).map(() => 'right' as const)]);
+  for (const name of names) {
+    const s = latency[name];
+    if (s === undefined) continue;
+    const values = [s.meanUs, s.p50Us, s.p90Us, s.p99Us, s.p999Us, s.maxUs].map(formatMs);
+    table.push([LATENCY_LABELS[name], formatCount(s.count), ...values]);
+  }
+  return table.toString();
+}
+
+function failureLines(report: ReportDocument, paint: Paint): string[] {
+  if (report.failures.length === 0) return [];
+  const samples = [...report.failures].sort((a, b) => b.count - a.count);
+  const lines = [paint('first failure of each kind:', 'bold')];
+  for (const f of samples.slice(0, MAX_FAILURE_LINES)) {
+    const message = f.message.replace(/\s+/g, ' ');
+    lines.push(fitLine(`  ${f.category} ×${formatCount(f.count)} ${f.deviceId}: ${message}`));
+  }
+  if (samples.length > MAX_FAILURE_LINES) {
+    const more = samples.length - MAX_FAILURE_LINES;
+    lines.push(paint(`  ... ${more} more kind(s) in the report's "failures"`, 'dim'));
+  }
+  return lines;
+}

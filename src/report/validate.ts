@@ -1,0 +1,113 @@
+/**
+ * Structural checks of a parsed report: every problem found at once, each with its path, so a
+ * hand-edited or truncated report is explained rather than crashing a later command.
+ */
+
+/** A parsed JSON object. */
+type Obj = Record<string, unknown>;
+
+function isObject(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Collects problems as `path: rule (got value)`. */
+class Problems {
+  readonly list: string[] = [];
+
+  add(path: string, rule: string, got: unknown): void {
+    this.list.push(`${path} ${rule} (got ${describe(got)})`);
+  }
+
+  object(parent: Obj, key: string, path: string): Obj | undefined {
+    const value = parent[key];
+    if (isObject(value)) return value;
+    this.add(`${path}.${key}`, 'must be an object', value);
+    return undefined;
+  }
+
+  string(parent: Obj, key: string, path: string): void {
+    if (typeof parent[key] !== 'string')
+      this.add(`${path}.${key}`, 'must be a string', parent[key]);
+  }
+
+  number(parent: Obj, key: string, path: string): void {
+    const value = parent[key];
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      this.add(`${path}.${key}`, 'must be a number', value);
+    }
+  }
+
+  /** An object whose every value is of `type`. */
+  record(parent: Obj, key: string, path: string, type: 'number' | 'string'): void {
+    const value = this.object(parent, key, path);
+    if (value === undefined) return;
+    for (const [k, v] of Object.entries(value)) {
+      if (typeof v !== type) this.add(`${path}.${key}.${k}`, `must be a ${type}`, v);
+    }
+  }
+
+  array(parent: Obj, key: string, path: string): unknown[] | undefined {
+    const value: unknown = parent[key];
+    if (Array.isArray(value)) return value as unknown[];
+    this.add(`${path}.${key}`, 'must be an array', value);
+    return undefined;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  const text = JSON.stringify(value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+/**
+ * Problems in the body of a format-1 report (the caller has checked `kind` and
+ * `formatVersion`). Optional sections (`thresholds`, `timeSeries`) are checked only for shape.
+ *
+ * @returns one line per problem; empty when the report is sound.
+ */
+export function reportProblems(doc: Obj): string[] {
+  const p = new Problems();
+
+  const scenario = p.object(doc, 'scenario', '');
+  if (scenario) p.string(scenario, 'name', '.scenario');
+  const options = p.object(doc, 'options', '');
+  if (options) {
+    p.string(options, 'target', '.options');
+    p.number(options, 'devices', '.options');
+  }
+  p.object(doc, 'tool', '');
+  p.object(doc, 'host', '');
+  p.string(doc, 'startedAt', '');
+  p.string(doc, 'endedAt', '');
+  p.number(doc, 'durationMs', '');
+  if (doc.partial !== null) p.object(doc, 'partial', '');
+  p.array(doc, 'warnings', '');
+  p.array(doc, 'failures', '');
+
+  const metrics = p.object(doc, 'metrics', '');
+  if (metrics) metricsProblems(p, metrics);
+  if (doc.thresholds !== undefined) p.array(doc, 'thresholds', '');
+  if (doc.timeSeries !== undefined) {
+    const series = p.object(doc, 'timeSeries', '');
+    if (series) p.array(series, 'intervals', '.timeSeries');
+  }
+
+  // Paths were built with a leading dot so nested and top-level read alike; drop it.
+  return p.list.map((line) => line.replace(/^\./, ''));
+}
+
+function metricsProblems(p: Problems, metrics: Obj): void {
+  for (const key of ['startNs', 'endNs']) {
+    const value = metrics[key];
+    if (typeof value !== 'string' || !/^\d+$/.test(value)) {
+      p.add(`.metrics.${key}`, 'must be a decimal string of nanoseconds', value);
+    }
+  }
+  p.record(metrics, 'counters', '.metrics', 'number');
+  p.record(metrics, 'gauges', '.metrics', 'number');
+  p.record(metrics, 'histograms', '.metrics', 'string');
+  p.object(metrics, 'latency', '.metrics');
+}

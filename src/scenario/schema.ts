@@ -1,0 +1,132 @@
+/**
+ * The scenario file's schema: every key, its unit and its default. Unknown keys are errors.
+ * This is the one validator for scenario files and CLI overrides alike.
+ */
+
+import { z } from 'zod';
+
+const positiveInt = () => z.int().positive();
+const fileName = () => z.string().min(1);
+
+/** How each device proves who it is. Paths are relative to the scenario file. */
+export const IdentitySchema = z.strictObject({
+  /** CA certificate (PEM) that signed the broker's certificate. Default: certs/root_ca.crt. */
+  ca: fileName().optional(),
+  /** Device certificate (PEM) shared by the fleet. Default: certs/common.crt. */
+  cert: fileName().optional(),
+  /** The device certificate's private key (PEM). Default: certs/common.key. */
+  key: fileName().optional(),
+  /** Device id template; `{i}` is the device number, `{i:05}` zero-padded. */
+  deviceId: z.string().min(1).default('device-{i:05}'),
+  /** MQTT client id template; may use `{i}` and `{deviceId}`. */
+  clientId: z.string().min(1).default('{deviceId}'),
+  /** MQTT username template; may use `{i}`, `{deviceId}`, `{clientId}`. */
+  username: z.string().min(1).default('{deviceId}'),
+  /** Number of the first device. Default 1. */
+  firstIndex: z.int().nonnegative().default(1),
+});
+
+/**
+ * A group of devices: a share of the fleet with its own identity (overriding the top-level
+ * `identity` key by key) and what the broker is expected to do with it.
+ */
+export const GroupSchema = z.strictObject({
+  /** Group name, used in counters and reports. */
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 of A-Z a-z 0-9 _ -'),
+  /** Devices in the group. Give this or `share`. */
+  devices: positiveInt().optional(),
+  /** Share of the fleet's devices (0..1], apportioned after the fixed counts. */
+  share: z.number().positive().max(1).optional(),
+  /** Identity settings that differ from the top-level `identity`. */
+  identity: IdentitySchema.partial().optional(),
+  /**
+   * `accept` (default): the broker should let these devices in. `refuse`: a negative group
+   * (say, a certificate from another CA); its refusals are expected, its acceptances findings.
+   */
+  expect: z.enum(['accept', 'refuse']).default('accept'),
+});
+
+export const TlsSchema = z.strictObject({
+  /** Lowest TLS version offered. Default TLSv1.2. */
+  minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+  /** Highest TLS version offered. Default TLSv1.3. */
+  maxVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.3'),
+  /** SNI and the name checked in the broker's certificate. Default: the target host. */
+  servername: z.string().min(1).optional(),
+  /** Skip the host name check of the broker's certificate (printed as a warning). */
+  insecure: z.boolean().default(false),
+  /** OpenSSL cipher list for TLS 1.2 (and TLS 1.3 suites), as Node's `ciphers` option. */
+  ciphers: z.string().min(1).optional(),
+});
+
+export const MqttSchema = z.strictObject({
+  /** MQTT protocol version: 3.1.1 or 5. Default 3.1.1 (the embedded broker speaks only it). */
+  version: z
+    .union([z.literal(5), z.literal('5'), z.literal('3.1.1'), z.literal(4)], {
+      error: 'must be 3.1.1 or 5',
+    })
+    .default('3.1.1')
+    .transform((v): 4 | 5 => (v === 5 || v === '5' ? 5 : 4)),
+  /** Keep-alive interval in seconds. Default 60. */
+  keepaliveSec: z.int().min(0).max(65535).default(60),
+  /** Clean session (3.1.1) or clean start (5). Default true. */
+  cleanSession: z.boolean().default(true),
+  /** Time allowed from socket start to CONNACK, ms. Default 10000. */
+  connectTimeoutMs: positiveInt().default(10_000),
+});
+
+export const ConnectSchema = z.strictObject({
+  /** New connections started per second across the fleet. Default 100. */
+  ratePerSec: z.number().positive().max(1_000_000).default(100),
+  /**
+   * Most connects in flight (started, no CONNACK yet) across the fleet. Default 64:
+   * Mosquitto's listen backlog is 100, and past it the kernel drops SYNs.
+   */
+  maxInFlight: positiveInt().default(64),
+});
+
+export const TrafficSchema = z.strictObject({
+  /** Topic each device publishes to and subscribes to; may use `{deviceId}`, `{clientId}`. */
+  topic: z.string().min(1).default('fleetbench/{clientId}/telemetry'),
+  /** QoS of the publishes and the subscription. Default 1. */
+  qos: z
+    .union([z.literal(0), z.literal(1), z.literal(2)], { error: 'must be 0, 1 or 2' })
+    .default(1),
+  /** Interval between one device's publishes, ms. Default 1000. */
+  intervalMs: positiveInt().default(1000),
+  /** Payload size in bytes (at least 16: sequence number and send instant). Default 64. */
+  payloadBytes: z.int().min(16).max(268_435_455).default(64),
+});
+
+export const ScenarioSchema = z.strictObject({
+  /** Scenario name, used in report file names. */
+  name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 . _ -'),
+  description: z.string().optional(),
+  /** Broker URL, mqtts://host:port. Absent: the embedded broker on loopback. */
+  target: z.string().min(1).optional(),
+  /** Number of devices in the fleet. */
+  devices: positiveInt().max(10_000_000),
+  /** Worker threads. Default: the number of cores. */
+  workers: positiveInt().max(256).optional(),
+  identity: IdentitySchema.prefault({}),
+  /** Groups partitioning the fleet. Default: one group `fleet` with every device. */
+  groups: z.array(GroupSchema).min(1).max(64).optional(),
+  tls: TlsSchema.prefault({}),
+  mqtt: MqttSchema.prefault({}),
+  connect: ConnectSchema.prefault({}),
+  /** Own-topic round-trip traffic. `false` for a connect-only run. */
+  traffic: z.union([TrafficSchema, z.literal(false)]).prefault({}),
+  /** Traffic time after the last device's planned connect, s. Default 10. */
+  durationSec: z
+    .number()
+    .nonnegative()
+    .max(7 * 24 * 3600)
+    .default(10),
+  /** Wait for messages in flight after the last publish, ms. Default 2000. */
+  drainMs: z.int().nonnegative().max(600_000).default(2000),
+});
+
+/** A scenario as written (before defaults). */
+export type ScenarioInput = z.input<typeof ScenarioSchema>;
+/** A validated scenario with defaults applied. */
+export type Scenario = z.output<typeof ScenarioSchema>;

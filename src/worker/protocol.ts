@@ -1,0 +1,69 @@
+/**
+ * Everything that crosses between the coordinator and a worker thread. Plain, cloneable data
+ * only. The coordinator starts one long task per worker with a `WorkerTask`; the worker
+ * answers over the task's MessagePort with `WorkerMessage`s and returns a `WorkerResult`.
+ */
+
+import type { MessagePort } from 'node:worker_threads';
+import type { MetricsSnapshot } from '../metrics/types.js';
+import type { Plan } from '../scenario/plan.js';
+
+/** Failure categories of a connect or of an established connection. */
+export type FailureCategory = 'tcp' | 'tls' | 'refused' | 'timeout' | 'closed' | 'other';
+
+/** Key material for the fleet's shared identity. Never logged, never in a report. */
+export interface IdentityMaterial {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** The start of one worker's long task. */
+export interface WorkerTask {
+  workerId: number;
+  /** Total workers: this worker runs devices `workerId, workerId + workers, ...`. */
+  workers: number;
+  /** The plan, with an embedded target already resolved to its host and port. */
+  plan: Plan;
+  /** Key material of each group, in the order of `plan.groups`. */
+  identities: IdentityMaterial[];
+  /** The common start instant, `process.hrtime.bigint()` ns as a decimal string. */
+  startAtNs: string;
+  /** How often to send an interval snapshot, ms. */
+  snapshotIntervalMs: number;
+  /** The port for the messages below (transferred). */
+  port: MessagePort;
+}
+
+/** Coordinator → worker. */
+export type CoordinatorMessage = { type: 'stop'; reason: string };
+
+/** One sample of a failure, counted by category and message. */
+export interface FailureSample {
+  category: FailureCategory;
+  /** For `refused`: the CONNACK code. */
+  code?: number;
+  message: string;
+  /** The first device it happened to. */
+  deviceId: string;
+  count: number;
+}
+
+/** Worker → coordinator. */
+export type WorkerMessage =
+  | { type: 'snapshot'; workerId: number; snapshot: MetricsSnapshot }
+  | { type: 'stage'; workerId: number; stage: RunStage };
+
+/** The stages of a run, in order. */
+export type RunStage = 'ramp' | 'traffic' | 'drain' | 'disconnect' | 'done';
+
+/** What a worker's task returns. */
+export interface WorkerResult {
+  workerId: number;
+  total: MetricsSnapshot;
+  failures: FailureSample[];
+  /** Set when the worker stopped early because it was asked to. */
+  stoppedBy: string | null;
+  /** The stage reached. */
+  stage: RunStage;
+}
