@@ -1,0 +1,278 @@
+/**
+ * Metric paths: the one way to name a number in a report. Thresholds (`roundtrip.p99 < 50ms`),
+ * `compare --fail-on` rules and the comparison table all go through this module, so a path means
+ * the same thing everywhere.
+ *
+ * Forms, each resolved against a report's whole-run metrics:
+ * - `<histogram>.<stat>`: `count`, `min`, `mean`, `max`, or a percentile `p<0..100>` such as
+ *   `p50`, `p99`, `p99.9`, `p99.99` (also `median`). Latencies in microseconds.
+ * - any counter key, e.g. `connect.ok`, `messages.received`, `groups.fleet.connect.failed.tls`.
+ *   A counter of a known family (`connect.`, `connection.`, `messages.`, `subscribe.`,
+ *   `groups.<name>.`, `metrics.`) that the report lacks never moved: it resolves to 0.
+ * - `connect.failed` (and `groups.<name>.connect.failed`): the sum of every failure category.
+ * - `<counter>.rate`: the counter as a ratio of its family's denominator: `connect.*` over
+ *   `connect.attempted`, `messages.*` over `messages.published`, `subscribe.*` over
+ *   `subscribe.ok + subscribe.failed`, `connection.lost` over `connect.ok`. So
+ *   `connect.failed.rate` is failed / attempted, 0..1.
+ * - `<counter>.perSec`: the counter over the run's duration, events per second.
+ * - `duration`: the run's duration, ms.
+ */
+
+import { FleetbenchError } from '../errors.js';
+import { decodeHistogram } from '../metrics/histogram.js';
+import { HISTOGRAM_NAMES, type HistogramName, type MetricsSnapshot } from '../metrics/types.js';
+import type { JsHistogram } from 'hdr-histogram-js';
+
+/** The unit of a resolved value. */
+export type MetricUnit =
+  /** microseconds (latency statistics) */
+  | 'us'
+  /** milliseconds (durations) */
+  | 'ms'
+  /** events (counters, histogram counts) */
+  | 'count'
+  /** a ratio, 0..1 (`.rate`) */
+  | 'ratio'
+  /** events per second (`.perSec`) */
+  | 'per-sec';
+
+/** Which way is better, for marking regressions. */
+export type MetricDirection = 'lower-is-better' | 'higher-is-better' | 'neutral';
+
+/** A metric path, parsed; no report needed, so a scenario can check its paths before a run. */
+export type MetricPath =
+  | { kind: 'histogram'; path: string; histogram: HistogramName; stat: HistogramStat }
+  | { kind: 'counter'; path: string; key: string }
+  | { kind: 'rate'; path: string; key: string; over: readonly string[] }
+  | { kind: 'per-sec'; path: string; key: string }
+  | { kind: 'duration'; path: string };
+
+/** A statistic of a histogram: `count`, `min`, `mean`, `max` or a percentile 0..100. */
+export type HistogramStat = 'count' | 'min' | 'mean' | 'max' | { percentile: number };
+
+/** A metric's value in one report. */
+export interface ResolvedMetric {
+  /** The path as given. */
+  path: string;
+  /** The value in `unit`; `null` when the report measured nothing for it (empty histogram). */
+  value: number | null;
+  unit: MetricUnit;
+  direction: MetricDirection;
+}
+
+/**
+ * What a metric is resolved against: a report, or any stretch of one (a time-series interval
+ * with its length).
+ */
+export interface MetricSource {
+  metrics: MetricsSnapshot;
+  /** Length of the stretch, ms (the denominator of `.perSec`). */
+  durationMs: number;
+}
+
+/** Counter families whose absent counters mean "never moved". */
+const COUNTER_FAMILY = /^(groups\.[^.]+\.)?(connect|connection|messages|subscribe|metrics)\./;
+const HISTOGRAMS: ReadonlySet<string> = new Set(HISTOGRAM_NAMES);
+const STAT_LIKE = /^(count|min|mean|max|median|p[\d.]+)$/;
+const FORMS_HINT =
+  'write <histogram>.<count|min|mean|max|p50|p99|p99.9> (histograms: ' +
+  `${HISTOGRAM_NAMES.join(', ')}), a counter key such as connect.ok, ` +
+  '<counter>.rate (e.g. connect.failed.rate), <counter>.perSec, or duration';
+
+/**
+ * Parses a metric path.
+ *
+ * @throws FleetbenchError `E_USAGE` naming the path and the forms it may take. Callers that read
+ *   the path from a file re-throw with the file's name and setting.
+ */
+export function parseMetricPath(path: string): MetricPath {
+  const text = path.trim();
+  if (text === 'duration') return { kind: 'duration', path };
+
+  const dot = text.indexOf('.');
+  const head = text.slice(0, dot);
+  const stat = text.slice(dot + 1);
+  // `connect` is both a histogram and a counter family: `connect.p99` is the one, `connect.ok`
+  // the other. A histogram outside the families takes any tail as a statistic, to say what
+  // is wrong with it.
+  if (dot > 0 && HISTOGRAMS.has(head) && (STAT_LIKE.test(stat) || !COUNTER_FAMILY.test(text))) {
+    return {
+      kind: 'histogram',
+      path,
+      histogram: head as HistogramName,
+      stat: parseStat(stat, path),
+    };
+  }
+
+  const suffix = /^(.+)\.(rate|perSec)$/.exec(text);
+  if (suffix?.[1] !== undefined && COUNTER_FAMILY.test(`${suffix[1]}.`)) {
+    const key = suffix[1];
+    if (suffix[2] === 'perSec') return { kind: 'per-sec', path, key };
+    return { kind: 'rate', path, key, over: denominatorOf(key, path) };
+  }
+
+  if (/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/.test(text)) return { kind: 'counter', path, key: text };
+  throw unknownPath(path, 'is not a metric path');
+}
+
+function parseStat(stat: string, path: string): HistogramStat {
+  if (stat === 'count' || stat === 'min' || stat === 'mean' || stat === 'max') return stat;
+  if (stat === 'median') return { percentile: 50 };
+  const p = /^p(\d+(?:\.\d+)?)$/.exec(stat);
+  const percentile = p?.[1] === undefined ? Number.NaN : Number(p[1]);
+  if (!(percentile >= 0 && percentile <= 100)) {
+    const why =
+      p === null
+        ? `has no statistic "${stat}"`
+        : `asks for percentile ${p[1] ?? ''}, outside 0..100 (p99.9 is written with its dot)`;
+    throw unknownPath(path, why);
+  }
+  return { percentile };
+}
+
+/** The counters whose sum a `.rate` of `key` divides by. */
+function denominatorOf(key: string, path: string): readonly string[] {
+  const m = /^(groups\.[^.]+\.)?([a-z]+)\.(.+)$/.exec(key);
+  const prefix = m?.[1] ?? '';
+  const family = m?.[2];
+  if (family === 'connect') return [`${prefix}connect.attempted`];
+  if (family === 'messages') return [`${prefix}messages.published`];
+  if (family === 'subscribe') return [`${prefix}subscribe.ok`, `${prefix}subscribe.failed`];
+  if (family === 'connection') return [`${prefix}connect.ok`];
+  throw unknownPath(path, 'has no denominator for a rate');
+}
+
+function unknownPath(path: string, why: string): FleetbenchError {
+  return new FleetbenchError('E_USAGE', `metric "${path}" ${why}`, { hint: FORMS_HINT });
+}
+
+/**
+ * Resolves a metric path against a report (or a stretch of one).
+ *
+ * @param path a metric path, or an already parsed one.
+ * @throws FleetbenchError `E_USAGE` for a path that is not a metric path, or a counter outside
+ *   the known families that the report does not have (most likely a typo); `E_REPORT` for a
+ *   histogram that is not a valid encoding.
+ */
+export function resolveMetric(source: MetricSource, path: string | MetricPath): ResolvedMetric {
+  const parsed = typeof path === 'string' ? parseMetricPath(path) : path;
+  const shown = parsed.path;
+  switch (parsed.kind) {
+    case 'duration':
+      return { path: shown, value: source.durationMs, unit: 'ms', direction: 'neutral' };
+    case 'histogram':
+      return resolveHistogram(source.metrics, parsed.histogram, parsed.stat, shown);
+    case 'counter':
+      return {
+        path: shown,
+        value: counterValue(source.metrics, parsed.key, shown),
+        unit: 'count',
+        direction: directionOf(parsed.key),
+      };
+    case 'rate': {
+      const over = parsed.over.reduce((sum, k) => sum + counterValue(source.metrics, k, shown), 0);
+      const n = counterValue(source.metrics, parsed.key, shown);
+      const value = over > 0 ? n / over : null;
+      return { path: shown, value, unit: 'ratio', direction: directionOf(parsed.key) };
+    }
+    case 'per-sec': {
+      const n = counterValue(source.metrics, parsed.key, shown);
+      const value = source.durationMs > 0 ? n / (source.durationMs / 1000) : null;
+      return { path: shown, value, unit: 'per-sec', direction: directionOf(parsed.key) };
+    }
+  }
+}
+
+function counterValue(metrics: MetricsSnapshot, key: string, path: string): number {
+  const c = metrics.counters;
+  const direct = c[key];
+  if (direct !== undefined) return direct;
+
+  // `connect.failed` is the sum of its categories, recorded only as `connect.failed.<category>`.
+  if (/^(groups\.[^.]+\.)?connect\.failed$/.test(key)) {
+    const prefix = `${key}.`;
+    return Object.entries(c).reduce((s, [k, n]) => (k.startsWith(prefix) ? s + n : s), 0);
+  }
+  if (COUNTER_FAMILY.test(key)) return 0;
+  throw unknownPath(path, `names counter "${key}", which the report does not have`);
+}
+
+function resolveHistogram(
+  metrics: MetricsSnapshot,
+  name: HistogramName,
+  stat: HistogramStat,
+  path: string,
+): ResolvedMetric {
+  const encoded = metrics.histograms[name];
+  const h = encoded === undefined ? undefined : decodeCached(encoded);
+  const unit: MetricUnit = stat === 'count' ? 'count' : 'us';
+  const direction: MetricDirection = stat === 'count' ? 'neutral' : 'lower-is-better';
+  if (stat === 'count') return { path, value: h?.totalCount ?? 0, unit, direction };
+  if (h === undefined || h.totalCount === 0) return { path, value: null, unit, direction };
+
+  let value: number;
+  if (stat === 'min') value = h.getValueAtPercentile(0);
+  else if (stat === 'max') value = h.maxValue;
+  else if (stat === 'mean') value = Math.round(h.mean * 10) / 10;
+  else value = h.getValueAtPercentile(stat.percentile);
+  return { path, value, unit, direction };
+}
+
+/** Decoding costs about a millisecond; a comparison asks each histogram a dozen questions. */
+const decoded = new Map<string, JsHistogram>();
+const DECODED_CACHE_SIZE = 64;
+
+function decodeCached(encoded: string): JsHistogram {
+  const hit = decoded.get(encoded);
+  if (hit !== undefined) return hit;
+  const h = decodeHistogram(encoded);
+  if (decoded.size >= DECODED_CACHE_SIZE) {
+    const oldest = decoded.keys().next();
+    if (oldest.done !== true) decoded.delete(oldest.value);
+  }
+  decoded.set(encoded, h);
+  return h;
+}
+
+/**
+ * Which way is better for a counter: failures and losses down, successes up, the rest (what was
+ * attempted, which the scenario decides) neither.
+ */
+export function directionOf(key: string): MetricDirection {
+  const k = key.replace(/^groups\.[^.]+\./, '');
+  if (/(^|\.)(failed|lost|outOfRange|timeout|refused)(\.|$)/.test(k)) return 'lower-is-better';
+  if (k === 'connect.ok' || k === 'subscribe.ok') return 'higher-is-better';
+  if (k === 'messages.received' || k === 'messages.acked' || k === 'messages.published') {
+    return 'higher-is-better';
+  }
+  return 'neutral';
+}
+
+/** The statistics {@link listMetricPaths} lists for each histogram. */
+export const LISTED_STATS = ['count', 'mean', 'p50', 'p90', 'p99', 'p99.9', 'max'] as const;
+
+/**
+ * Every metric path worth showing for the given reports, in a stable reading order: each
+ * histogram's statistics, then every counter any of them has (with `connect.failed`,
+ * `connect.failed.rate` and per-second rates of traffic), then `duration`.
+ */
+export function listMetricPaths(sources: readonly MetricSource[]): string[] {
+  const histograms = HISTOGRAM_NAMES.filter((name) =>
+    sources.some((s) => s.metrics.histograms[name] !== undefined),
+  );
+  const paths: string[] = [];
+  for (const name of histograms) for (const stat of LISTED_STATS) paths.push(`${name}.${stat}`);
+
+  const counters = new Set<string>();
+  for (const s of sources) for (const key of Object.keys(s.metrics.counters)) counters.add(key);
+  const hasFailure = [...counters].some((k) => k.startsWith('connect.failed.'));
+  if (counters.has('connect.attempted') || hasFailure) {
+    counters.add('connect.failed');
+    counters.add('connect.failed.rate');
+  }
+  for (const key of ['connect.ok', 'messages.published', 'messages.received']) {
+    if (counters.has(key)) counters.add(`${key}.perSec`);
+  }
+  paths.push(...[...counters].sort(), 'duration');
+  return paths;
+}

@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { FleetbenchError } from '../../src/errors.js';
+import { decodeHistogram } from '../../src/metrics/histogram.js';
+import {
+  directionOf,
+  listMetricPaths,
+  parseMetricPath,
+  resolveMetric,
+} from '../../src/report/metric-path.js';
+import { sampleReport, sampleSnapshot } from './report-fixture.js';
+
+function withCounters(extra: Record<string, number>) {
+  const metrics = sampleSnapshot();
+  Object.assign(metrics.counters, extra);
+  return sampleReport({ metrics });
+}
+
+function usageError(fn: () => unknown, message: RegExp): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof FleetbenchError);
+    assert.equal(err.code, 'E_USAGE');
+    assert.match(err.message, message);
+    assert.match(err.hint ?? '', /connect\.failed\.rate/);
+    return true;
+  });
+}
+
+describe('resolveMetric', () => {
+  const report = sampleReport();
+  const roundtrip = decodeHistogram(report.metrics.histograms.roundtrip ?? '');
+
+  it('reads histogram statistics in µs, the same as the summary and the histogram itself', () => {
+    const summary = report.metrics.latency.roundtrip ?? assert.fail('no summary');
+    const cases: [string, number][] = [
+      ['roundtrip.count', summary.count],
+      ['roundtrip.min', summary.minUs],
+      ['roundtrip.mean', summary.meanUs],
+      ['roundtrip.p50', summary.p50Us],
+      ['roundtrip.median', summary.p50Us],
+      ['roundtrip.p99', summary.p99Us],
+      ['roundtrip.p99.9', summary.p999Us],
+      ['roundtrip.max', summary.maxUs],
+      ['roundtrip.p99.99', roundtrip.getValueAtPercentile(99.99)],
+      ['roundtrip.p75', roundtrip.getValueAtPercentile(75)],
+    ];
+    for (const [path, expected] of cases) {
+      const m = resolveMetric(report, path);
+      assert.equal(m.value, expected, path);
+      assert.equal(m.unit, path.endsWith('.count') ? 'count' : 'us', path);
+    }
+    assert.equal(resolveMetric(report, 'roundtrip.p99').direction, 'lower-is-better');
+    // The fixture's round trips run 1200..4197 µs: the p99 must sit near the top.
+    const p99 = resolveMetric(report, 'roundtrip.p99').value ?? 0;
+    assert.ok(p99 > 4100 && p99 < 4200, `p99 ${p99}`);
+  });
+
+  it('tells the connect histogram from the connect counters', () => {
+    assert.equal(resolveMetric(report, 'connect.p99').unit, 'us');
+    assert.equal(resolveMetric(report, 'connect.count').value, 200);
+    const ok = resolveMetric(report, 'connect.ok');
+    assert.deepEqual(ok, {
+      path: 'connect.ok',
+      value: 200,
+      unit: 'count',
+      direction: 'higher-is-better',
+    });
+  });
+
+  it('gives null for a histogram that measured nothing, and count 0', () => {
+    assert.equal(resolveMetric(report, 'pubcomp.p99').value, null);
+    assert.equal(resolveMetric(report, 'pubcomp.count').value, 0);
+  });
+
+  it('reads absent counters of known families as 0, and sums connect.failed', () => {
+    assert.equal(resolveMetric(report, 'connect.failed.tls').value, 0);
+    assert.equal(resolveMetric(report, 'messages.lost').value, 0);
+    assert.equal(resolveMetric(report, 'connect.failed').value, 0);
+
+    const failing = withCounters({
+      'connect.attempted': 220,
+      'connect.failed.tls': 15,
+      'connect.failed.refused.5': 5,
+      'groups.foreign.connect.attempted': 20,
+      'groups.foreign.connect.failed.tls': 15,
+    });
+    assert.equal(resolveMetric(failing, 'connect.failed').value, 20);
+    assert.equal(resolveMetric(failing, 'groups.foreign.connect.failed').value, 15);
+    assert.equal(resolveMetric(failing, 'connect.failed.refused.5').value, 5);
+  });
+
+  it('derives rates over each family’s denominator', () => {
+    const failing = withCounters({
+      'connect.attempted': 250,
+      'connect.failed.tls': 50,
+      'messages.failed': 20,
+      'connection.lost': 10,
+      'subscribe.ok': 180,
+      'subscribe.failed': 20,
+      'groups.a.connect.attempted': 10,
+      'groups.a.connect.failed.timeout': 4,
+    });
+    const cases: [string, number][] = [
+      ['connect.failed.rate', 50 / 250],
+      ['connect.failed.tls.rate', 50 / 250],
+      ['connect.ok.rate', 200 / 250],
+      ['messages.failed.rate', 20 / 2000],
+      ['messages.received.rate', 1],
+      ['connection.lost.rate', 10 / 200],
+      ['subscribe.failed.rate', 20 / 200],
+      ['groups.a.connect.failed.rate', 4 / 10],
+    ];
+    for (const [path, expected] of cases) {
+      const m = resolveMetric(failing, path);
+      assert.equal(m.value, expected, path);
+      assert.equal(m.unit, 'ratio', path);
+    }
+    assert.equal(resolveMetric(failing, 'connect.failed.rate').direction, 'lower-is-better');
+    assert.equal(resolveMetric(failing, 'connect.ok.rate').direction, 'higher-is-better');
+    // Nothing attempted: no rate to speak of.
+    assert.equal(resolveMetric(report, 'subscribe.failed.rate').value, null);
+  });
+
+  it('derives per-second rates from the duration', () => {
+    const m = resolveMetric(report, 'messages.received.perSec');
+    assert.equal(m.value, 2000 / (report.durationMs / 1000));
+    assert.equal(m.unit, 'per-sec');
+    assert.equal(resolveMetric({ ...report, durationMs: 0 }, 'connect.ok.perSec').value, null);
+    assert.deepEqual(resolveMetric(report, 'duration'), {
+      path: 'duration',
+      value: report.durationMs,
+      unit: 'ms',
+      direction: 'neutral',
+    });
+  });
+
+  it('refuses what is not a metric, saying which forms exist', () => {
+    usageError(() => resolveMetric(report, 'roundtrip.p999'), /percentile 999, outside 0\.\.100/);
+    usageError(() => resolveMetric(report, 'roundtrip.p50x'), /no statistic "p50x"/);
+    usageError(() => resolveMetric(report, 'tls.fast'), /no statistic "fast"/);
+    usageError(() => resolveMetric(report, 'conect.ok'), /counter "conect.ok", which the report/);
+    usageError(() => parseMetricPath('roundtrip p99'), /is not a metric path/);
+    usageError(() => parseMetricPath(''), /is not a metric path/);
+  });
+
+  it('accepts counters outside the known families when the report has them', () => {
+    const custom = withCounters({ 'custom.widgets': 7 });
+    assert.equal(resolveMetric(custom, 'custom.widgets').value, 7);
+  });
+});
+
+describe('directionOf', () => {
+  it('marks failures and losses lower-is-better and successes higher-is-better', () => {
+    assert.equal(directionOf('connect.failed.tls'), 'lower-is-better');
+    assert.equal(directionOf('groups.fleet.connect.failed.refused.5'), 'lower-is-better');
+    assert.equal(directionOf('connection.lost'), 'lower-is-better');
+    assert.equal(directionOf('messages.lost'), 'lower-is-better');
+    assert.equal(directionOf('metrics.outOfRange'), 'lower-is-better');
+    assert.equal(directionOf('connect.ok'), 'higher-is-better');
+    assert.equal(directionOf('messages.received'), 'higher-is-better');
+    assert.equal(directionOf('connect.attempted'), 'neutral');
+  });
+});
+
+describe('listMetricPaths', () => {
+  it('lists every histogram statistic and counter, each of which resolves', () => {
+    const report = withCounters({ 'connect.failed.tls': 3 });
+    const paths = listMetricPaths([report]);
+    assert.ok(paths.includes('roundtrip.p99.9'));
+    assert.ok(paths.includes('connect.failed.rate'));
+    assert.ok(paths.includes('connect.failed.tls'));
+    assert.ok(paths.includes('messages.received.perSec'));
+    assert.ok(!paths.some((p) => p.startsWith('pubcomp.')), 'no empty histograms');
+    assert.equal(paths.at(-1), 'duration');
+    for (const path of paths) assert.doesNotThrow(() => resolveMetric(report, path), path);
+  });
+});
