@@ -67,6 +67,11 @@ export interface DeviceConnection {
   onLost(handler: (reason: string) => void): void;
   /** Sends DISCONNECT and closes; resolves when closed (or after `timeoutMs`). */
   end(timeoutMs?: number): Promise<void>;
+  /**
+   * Closes the socket at once, without DISCONNECT, as a network outage would (the broker
+   * then publishes the device's will). `onLost` is not called for it.
+   */
+  drop(): void;
 }
 
 const TCP_CODES = new Set([
@@ -231,6 +236,10 @@ function wrap(client: MqttClient, timings: ConnectTimings): DeviceConnection {
       client.once('close', () => {
         if (!ending) handler('connection closed');
       });
+    },
+    drop: () => {
+      ending = true;
+      client.end(true);
     },
     end: (timeoutMs = 2000) =>
       new Promise<void>((resolve) => {

@@ -6,6 +6,7 @@ import type { MetricsSnapshot } from '../metrics/types.js';
 import {
   buildReport,
   type JsonValue,
+  type PhaseInput,
   type ReportDocument,
   type TimeSeries,
 } from '../report/document.js';
@@ -60,6 +61,8 @@ export function reportOptions(plan: Plan): ReportDocument['options'] {
     traffic: plan.traffic === false ? false : { ...plan.traffic },
     durationSec: plan.durationSec,
     drainMs: plan.drainMs,
+    phases: plan.phases,
+    reconnect: plan.reconnect,
   };
   return JSON.parse(JSON.stringify(options)) as {
     target: string;
@@ -100,6 +103,28 @@ export function assembleReport(input: AssembleInput): ReportDocument {
     warnings,
     metrics,
     failures,
+    phases: phaseReports(plan, results, input.startNs),
     ...(input.timeSeries ? { timeSeries: input.timeSeries } : {}),
+  });
+}
+
+/** Each phase merged across the workers that entered it, timed from the run's start. */
+export function phaseReports(plan: Plan, results: WorkerResult[], startNs: bigint): PhaseInput[] {
+  return plan.phases.flatMap((phase, index) => {
+    const parts = results.flatMap((r) => r.phases.filter((p) => p.index === index));
+    if (parts.length === 0) return [];
+    const metrics = mergeSnapshots(parts.map((p) => p.metrics));
+    const start = BigInt(metrics.startNs);
+    const end = BigInt(metrics.endNs);
+    const startMs = Math.max(0, Number(start - startNs) / 1e6);
+    return [
+      {
+        name: phase.name,
+        type: phase.type,
+        startMs,
+        durationMs: Number(end - start) / 1e6,
+        metrics,
+      },
+    ];
   });
 }

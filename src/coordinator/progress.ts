@@ -6,12 +6,12 @@
 import { mergeSnapshots, summarize } from '../metrics/merge.js';
 import type { MetricsSnapshot } from '../metrics/types.js';
 import type { Plan } from '../scenario/plan.js';
-import type { RunStage, WorkerMessage } from '../worker/protocol.js';
+import { runSteps, type RunStage, type WorkerMessage } from '../worker/protocol.js';
 
 /** One progress line's worth of figures. */
 export interface RunProgress {
   elapsedSec: number;
-  /** The stage of the slowest worker. */
+  /** The phase (or drain, disconnect, done) of the slowest worker. */
   stage: RunStage;
   devices: number;
   connected: number;
@@ -24,10 +24,10 @@ export interface RunProgress {
   roundtripP99Ms: number | null;
 }
 
-const STAGES: readonly RunStage[] = ['ramp', 'traffic', 'drain', 'disconnect', 'done'];
-
 export class ProgressTracker {
-  private readonly stages = new Map<number, RunStage>();
+  /** The step each worker reached: an index into `steps`. */
+  private readonly stepOf = new Map<number, number>();
+  private readonly steps: RunStage[];
   private readonly connectedBy = new Map<number, number>();
   private pending: MetricsSnapshot[] = [];
   private errors = 0;
@@ -39,20 +39,19 @@ export class ProgressTracker {
     private readonly onProgress?: (p: RunProgress) => void,
   ) {
     this.lastTickNs = startNs;
+    this.steps = runSteps(plan);
   }
 
-  /** The stage of the slowest worker. */
+  /** The phase (or later step) of the slowest worker. */
   get stage(): RunStage {
-    let min = STAGES.length - 1;
-    for (let w = 0; w < this.plan.workers; w++) {
-      min = Math.min(min, STAGES.indexOf(this.stages.get(w) ?? 'ramp'));
-    }
-    return STAGES[min] ?? 'ramp';
+    let min = this.steps.length - 1;
+    for (let w = 0; w < this.plan.workers; w++) min = Math.min(min, this.stepOf.get(w) ?? 0);
+    return this.steps[min] ?? 'done';
   }
 
   accept(m: WorkerMessage): void {
     if (m.type === 'stage') {
-      this.stages.set(m.workerId, m.stage);
+      this.stepOf.set(m.workerId, Math.max(0, m.step));
       return;
     }
     this.pending.push(m.snapshot);

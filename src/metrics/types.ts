@@ -13,6 +13,8 @@ export const HISTOGRAM_NAMES = [
   'puback', // PUBLISH (QoS 1) sent → PUBACK received
   'pubcomp', // PUBLISH (QoS 2) sent → PUBCOMP received
   'roundtrip', // PUBLISH sent → the same message received back
+  'reconnect', // socket start → CONNACK of a reconnect after a drop
+  'downtime', // connection dropped → CONNACK of its reconnect (the device's outage)
 ] as const;
 
 export type HistogramName = (typeof HISTOGRAM_NAMES)[number];
@@ -22,7 +24,8 @@ export type HistogramName = (typeof HISTOGRAM_NAMES)[number];
  * `connect.attempted`, `connect.ok`, `connect.failed.tcp`, `connect.failed.tls`,
  * `connect.failed.timeout`, `connect.failed.refused.<code>`, `connect.failed.other`,
  * `connection.lost`, `messages.published`, `messages.acked`, `messages.received`,
- * `messages.failed`, `subscribe.ok`, `subscribe.failed`.
+ * `messages.failed`, `subscribe.ok`, `subscribe.failed`, `storm.dropped`, `reconnect.attempted`,
+ * `reconnect.ok`, `reconnect.failed.<category>`, `reconnect.gaveUp`.
  */
 export type Counters = Record<string, number>;
 

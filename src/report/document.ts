@@ -83,6 +83,23 @@ export interface ThresholdVerdict {
 }
 
 /**
+ * The measurements of one phase of the run (issue 4), merged across workers. Each worker's
+ * phase runs from when it entered the phase to when it left it; the last phase also covers
+ * the drain and the final disconnect. Optional in format 1.
+ */
+export interface PhaseReport {
+  /** The phase's name, as in the scenario. */
+  name: string;
+  /** Its type: `ramp`, `steady`, `hold`, `storm` or `ramp-down`. */
+  type: string;
+  /** When the first worker entered it, ms after the run's start. */
+  startMs: number;
+  /** From the first worker entering it to the last one leaving it, ms. */
+  durationMs: number;
+  metrics: ReportMetrics;
+}
+
+/**
  * Interval snapshots in time order, each merged across workers: the HdrHistogram interval log
  * in JSON, so any interval can be re-read without loss (issue 5). Optional in format 1.
  */
@@ -131,6 +148,8 @@ export interface ReportDocument {
   failures: FailureSample[];
   /** Threshold verdicts (issue 4); absent when none were set. */
   thresholds?: ThresholdVerdict[];
+  /** Per-phase metrics (issue 4), in phase order; absent in reports of older versions. */
+  phases?: PhaseReport[];
   /** Per-interval snapshots (issue 5); absent when not recorded. */
   timeSeries?: TimeSeries;
 }
@@ -151,6 +170,9 @@ export interface ToolInfo {
   /** Its version, semver. */
   version: string;
 }
+
+/** One phase as {@link buildReport} takes it: the report's phase with a bare snapshot. */
+export type PhaseInput = Omit<PhaseReport, 'metrics'> & { metrics: MetricsSnapshot };
 
 /** What {@link buildReport} needs. All of it is copied; none of it is kept. */
 export interface BuildReportInput {
@@ -176,6 +198,8 @@ export interface BuildReportInput {
   failures: FailureSample[];
   /** Optional: only when the scenario has thresholds. */
   thresholds?: ThresholdVerdict[];
+  /** Optional: per-phase snapshots, each with the phase's name, type and timing. */
+  phases?: PhaseInput[];
   /** Optional: only when interval snapshots were kept. */
   timeSeries?: TimeSeries;
 }
@@ -225,6 +249,9 @@ export function buildReport(input: BuildReportInput): ReportDocument {
     failures: input.failures,
   };
   if (input.thresholds !== undefined) doc.thresholds = input.thresholds;
+  if (input.phases !== undefined) {
+    doc.phases = input.phases.map((p) => ({ ...p, metrics: reportMetrics(p.metrics) }));
+  }
   if (input.timeSeries !== undefined) doc.timeSeries = input.timeSeries;
 
   assertJsonWithoutKeys(doc);

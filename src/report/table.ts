@@ -17,6 +17,7 @@ import {
   formatRate,
   wrapWords,
 } from './format.js';
+import { phaseTable } from './phase-table.js';
 
 /** Widest line {@link renderSummary} produces, columns. */
 export const SUMMARY_WIDTH = 100;
@@ -37,6 +38,8 @@ const LATENCY_LABELS: Record<HistogramName, string> = {
   puback: 'puback',
   pubcomp: 'pubcomp',
   roundtrip: 'round trip',
+  reconnect: 'reconnect',
+  downtime: '  downtime',
 };
 
 /** How many failure samples the summary shows; the report keeps them all. */
@@ -60,6 +63,7 @@ export function renderSummary(report: ReportDocument, options: RenderSummaryOpti
     connectionTable(report, paint),
     messageTable(report),
     latencyTable(report),
+    phaseTable(report),
     failureLines(report, paint).join('\n'),
   ];
   return sections.filter((s) => s !== '').join('\n\n');

@@ -90,6 +90,17 @@ export function reportProblems(doc: Obj): string[] {
   const metrics = p.object(doc, 'metrics', '');
   if (metrics) metricsProblems(p, metrics);
   if (doc.thresholds !== undefined) p.array(doc, 'thresholds', '');
+  if (doc.phases !== undefined) {
+    p.array(doc, 'phases', '')?.forEach((phase, i) => {
+      const at = `.phases[${i}]`;
+      if (!isObject(phase)) return p.add(at, 'must be an object', phase);
+      p.string(phase, 'name', at);
+      p.number(phase, 'startMs', at);
+      p.number(phase, 'durationMs', at);
+      const metrics = p.object(phase, 'metrics', at);
+      if (metrics) metricsProblems(p, metrics, `${at}.metrics`);
+    });
+  }
   if (doc.timeSeries !== undefined) {
     const series = p.object(doc, 'timeSeries', '');
     if (series) p.array(series, 'intervals', '.timeSeries');
@@ -99,15 +110,15 @@ export function reportProblems(doc: Obj): string[] {
   return p.list.map((line) => line.replace(/^\./, ''));
 }
 
-function metricsProblems(p: Problems, metrics: Obj): void {
+function metricsProblems(p: Problems, metrics: Obj, at = '.metrics'): void {
   for (const key of ['startNs', 'endNs']) {
     const value = metrics[key];
     if (typeof value !== 'string' || !/^\d+$/.test(value)) {
-      p.add(`.metrics.${key}`, 'must be a decimal string of nanoseconds', value);
+      p.add(`${at}.${key}`, 'must be a decimal string of nanoseconds', value);
     }
   }
-  p.record(metrics, 'counters', '.metrics', 'number');
-  p.record(metrics, 'gauges', '.metrics', 'number');
-  p.record(metrics, 'histograms', '.metrics', 'string');
-  p.object(metrics, 'latency', '.metrics');
+  p.record(metrics, 'counters', at, 'number');
+  p.record(metrics, 'gauges', at, 'number');
+  p.record(metrics, 'histograms', at, 'string');
+  p.object(metrics, 'latency', at);
 }

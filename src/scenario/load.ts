@@ -11,6 +11,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { FleetbenchError } from '../errors.js';
 import type { GroupPlan, IdentityPlan, Plan, TargetPlan } from './plan.js';
+import { resolvePhases } from './phases.js';
 import { ScenarioSchema, type Scenario } from './schema.js';
 import { compileIdentity, compileTemplate } from './template.js';
 
@@ -88,7 +89,8 @@ export function planScenario(raw: unknown, source: PlanSource): Plan {
     throw invalid(source.label, problems);
   }
   const scenario = result.data;
-  const problems = checkSemantics(scenario);
+  const resolved = resolvePhases(scenario);
+  const problems = [...checkSemantics(scenario), ...resolved.problems];
   if (problems.length > 0) throw invalid(source.label, problems);
 
   const baseDir = source.file ? path.dirname(source.file) : process.cwd();
@@ -110,6 +112,8 @@ export function planScenario(raw: unknown, source: PlanSource): Plan {
     traffic: scenario.traffic,
     durationSec: scenario.durationSec,
     drainMs: scenario.drainMs,
+    phases: resolved.phases,
+    reconnect: scenario.reconnect === undefined ? null : scenario.reconnect || null,
   };
 }
 
@@ -187,8 +191,19 @@ function applyOverrides(raw: unknown, o: ScenarioOverrides): unknown {
   if (o.target !== undefined) out.target = o.target;
   if (o.devices !== undefined) out.devices = o.devices;
   if (o.workers !== undefined) out.workers = o.workers;
-  if (o.durationSec !== undefined) out.durationSec = o.durationSec;
+  if (o.durationSec !== undefined) {
+    out.durationSec = o.durationSec;
+    // With phases, --duration is the length of every steady and hold phase.
+    if (Array.isArray(out.phases))
+      out.phases = out.phases.map((p) => withDuration(p, o.durationSec));
+  }
   return out;
+}
+
+function withDuration(phase: unknown, durationSec: number | undefined): unknown {
+  if (phase === null || typeof phase !== 'object') return phase;
+  const p = phase as Record<string, unknown>;
+  return p.type === 'steady' || p.type === 'hold' ? { ...p, durationSec } : p;
 }
 
 function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {

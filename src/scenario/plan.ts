@@ -3,7 +3,12 @@
  * fixed. It is plain data, so a slice of it can be sent to a worker thread as it is.
  */
 
+import type { ReconnectPolicy } from './phase-schema.js';
+import { describePhase, type PhasePlan } from './phases.js';
 import type { Scenario } from './schema.js';
+
+export type { PhasePlan } from './phases.js';
+export type { ReconnectPolicy } from './phase-schema.js';
 
 /** Where the load goes. */
 export interface TargetPlan {
@@ -55,21 +60,20 @@ export interface Plan {
   mqtt: Scenario['mqtt'];
   connect: Scenario['connect'];
   traffic: Scenario['traffic'];
+  /** Default length of steady and hold phases, s. */
   durationSec: number;
   drainMs: number;
+  /** The phases in order, every count and rate resolved. */
+  phases: PhasePlan[];
+  /** How dropped connections come back; `null`: they do not (storms use the defaults). */
+  reconnect: ReconnectPolicy | null;
 }
 
-/** Milliseconds from the run's start to the last device's planned connect. */
-export function rampDurationMs(plan: Plan): number {
-  return ((plan.devices - 1) / plan.connect.ratePerSec) * 1000;
-}
-
-/** One line per stage of the run, printed before it starts. */
+/** One line per phase and group of the run, printed before it starts. */
 export function describePlan(plan: Plan): string[] {
   const t = plan.target;
   const where =
     t.kind === 'embedded' ? 'embedded broker on loopback' : `${t.protocol}://${t.host}:${t.port}`;
-  const rampSec = (rampDurationMs(plan) / 1000).toFixed(1);
   const lines = [
     `scenario ${plan.name}: ${plan.devices} devices, ${plan.workers} workers, target ${where}`,
     ...plan.groups.map(
@@ -77,18 +81,23 @@ export function describePlan(plan: Plan): string[] {
         `  group ${g.name}: ${g.devices} devices, certificate ${g.identity.certFile}` +
         (g.expect === 'refuse' ? ' (expected to be refused)' : ''),
     ),
-    `  ramp: connect ${plan.devices} devices at ${plan.connect.ratePerSec}/s ` +
-      `(~${rampSec} s, at most ${plan.connect.maxInFlight} in flight)`,
   ];
   if (plan.traffic !== false) {
     const tr = plan.traffic;
     lines.push(
       `  traffic: each device publishes ${tr.payloadBytes} B at QoS ${tr.qos} every ` +
-        `${tr.intervalMs} ms to ${tr.topic} and receives it back, for ${plan.durationSec} s`,
-      `  drain: ${plan.drainMs} ms, then disconnect`,
+        `${tr.intervalMs} ms to ${tr.topic} and receives it back`,
     );
-  } else {
-    lines.push(`  hold: ${plan.durationSec} s connected, then disconnect`);
   }
+  lines.push(`  connects: at most ${plan.connect.maxInFlight} in flight across the fleet`);
+  const r = plan.reconnect;
+  lines.push(
+    r === null
+      ? '  reconnect: none (dropped connections are counted as lost; storms use the defaults)'
+      : `  reconnect: backoff ${r.initialDelayMs} ms x${r.multiplier} up to ${r.maxDelayMs} ms, ` +
+          `jitter ${r.jitter}, ${r.maxAttempts === 0 ? 'no limit' : `${r.maxAttempts} attempts`}`,
+  );
+  for (const p of plan.phases) lines.push(`  ${describePhase(p, plan.traffic !== false)}`);
+  lines.push(`  drain: up to ${plan.drainMs} ms, then disconnect`);
   return lines;
 }

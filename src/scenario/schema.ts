@@ -4,6 +4,7 @@
  */
 
 import { z } from 'zod';
+import { PhaseSchema, ReconnectSchema } from './phase-schema.js';
 
 const positiveInt = () => z.int().positive();
 const fileName = () => z.string().min(1);
@@ -116,7 +117,21 @@ export const ScenarioSchema = z.strictObject({
   connect: ConnectSchema.prefault({}),
   /** Own-topic round-trip traffic. `false` for a connect-only run. */
   traffic: z.union([TrafficSchema, z.literal(false)]).prefault({}),
-  /** Traffic time after the last device's planned connect, s. Default 10. */
+  /**
+   * The run's phases, in order. Default: a `ramp` at `connect.ratePerSec`, then `steady`
+   * (or `hold` with `traffic: false`) for `durationSec`.
+   */
+  phases: z.array(PhaseSchema).min(1).max(100).optional(),
+  /**
+   * How devices whose connection dropped come back. Default: they do not (each drop is counted
+   * under `connection.lost`), except those a `storm` phase drops, which use this policy's
+   * defaults. `false` is the same as leaving it out.
+   */
+  reconnect: z.union([ReconnectSchema, z.literal(false)]).optional(),
+  /**
+   * Traffic time after the last device's planned connect, s; with `phases`, the default length
+   * of a `steady` or `hold` phase. Default 10.
+   */
   durationSec: z
     .number()
     .nonnegative()

@@ -52,15 +52,33 @@ export interface FailureSample {
 /** Worker → coordinator. */
 export type WorkerMessage =
   | { type: 'snapshot'; workerId: number; snapshot: MetricsSnapshot }
-  | { type: 'stage'; workerId: number; stage: RunStage };
+  | { type: 'stage'; workerId: number; step: number; stage: RunStage };
 
-/** The stages of a run, in order. */
-export type RunStage = 'ramp' | 'traffic' | 'drain' | 'disconnect' | 'done';
+/**
+ * A step of a run: the name of one of the plan's phases, then `drain`, `disconnect`, `done`.
+ * Its position in that list is the `step` of a stage message.
+ */
+export type RunStage = string;
+
+/** The run's steps in order: its phases, then drain, disconnect, done. */
+export function runSteps(plan: Plan): RunStage[] {
+  return [...plan.phases.map((p) => p.name), 'drain', 'disconnect', 'done'];
+}
+
+/** One worker's measurements of one phase (the last one also covers drain and disconnect). */
+export interface PhaseResult {
+  /** The phase's position in `plan.phases`. */
+  index: number;
+  /** Counters, gauges and histograms from the phase's start to its end (`startNs`, `endNs`). */
+  metrics: MetricsSnapshot;
+}
 
 /** What a worker's task returns. */
 export interface WorkerResult {
   workerId: number;
   total: MetricsSnapshot;
+  /** The phases this worker entered, in order. */
+  phases: PhaseResult[];
   failures: FailureSample[];
   /** Set when the worker stopped early because it was asked to. */
   stoppedBy: string | null;

@@ -53,6 +53,12 @@ export class PublishWheel<T> {
     return n;
   }
 
+  /** Skips every turn up to `nowMs` without visiting (publishing was paused). */
+  resume(nowMs: number): void {
+    this.done = Math.max(this.done, this.slotAt(nowMs));
+    for (const [m, abs] of this.joining) if (abs <= this.done) this.joining.delete(m);
+  }
+
   /** Calls `visit` for every member whose turn came since the last call. */
   advance(nowMs: number, visit: (member: T) => void): void {
     const target = this.slotAt(nowMs);

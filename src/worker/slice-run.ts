@@ -1,54 +1,34 @@
 /**
- * One worker's slice of the fleet, run along the plan's timeline: connect each device at its
- * planned instant (bounded in flight), subscribe it to its own topic, publish on a shared
- * timer wheel, record every round trip, drain, disconnect. It never prints: it sends
- * snapshots and stage changes over its port.
+ * One worker's slice of the fleet, run along the plan's phases: each phase in turn (ramp,
+ * steady, hold, storm, ramp-down) until its duration or end condition, then drain and
+ * disconnect. Timers are coalesced into one tick per worker. It never prints: it sends
+ * snapshots and stage changes over its port, and returns its totals and per-phase metrics.
+ *
+ * Phases run on each worker's own clock: a phase with an end condition (a ramp's last
+ * connect, a storm's last reconnect) ends in each worker when its own devices are done, so
+ * workers may enter the next phase a little apart.
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import tls from 'node:tls';
 import type { MessagePort } from 'node:worker_threads';
-import {
-  ConnectFailure,
-  connectDevice,
-  type DeviceConnectOptions,
-  type DeviceConnection,
-} from '../client/device-connection.js';
+import { mergeSnapshots } from '../metrics/merge.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
-import { rampDurationMs, type Plan } from '../scenario/plan.js';
-import { compileIdentity, compileTemplate, type DeviceIdentity } from '../scenario/template.js';
+import type { MetricsSnapshot } from '../metrics/types.js';
+import type { PhasePlan, Plan } from '../scenario/plan.js';
+import { rampOffsetMs, workerShare } from '../scenario/phases.js';
 import { FailureLog } from './failures.js';
-import type {
-  CoordinatorMessage,
-  IdentityMaterial,
-  RunStage,
-  WorkerResult,
-  WorkerTask,
+import {
+  runSteps,
+  type CoordinatorMessage,
+  type PhaseResult,
+  type RunStage,
+  type WorkerResult,
+  type WorkerTask,
 } from './protocol.js';
-import { PublishWheel } from './publish-wheel.js';
+import { SliceDevices, type Device } from './slice-devices.js';
 
 /** The worker's tick: due connects start and due publishes go out at this granularity. */
 const TICK_MS = 5;
-/** Bytes of the payload header: sequence (4), device ordinal (4), send instant in ns (8). */
-const HEADER_BYTES = 16;
-
-interface Device {
-  /** Position in the fleet's connect order, 0-based. */
-  ordinal: number;
-  group: GroupRun;
-  identity: DeviceIdentity;
-  topic: string;
-  conn: DeviceConnection | null;
-  seq: number;
-}
-
-/** What the devices of one group share. */
-interface GroupRun {
-  name: string;
-  connectBase: Omit<DeviceConnectOptions, 'clientId' | 'username'>;
-  /** Counter prefix, `groups.<name>.`. */
-  prefix: string;
-}
 
 export class SliceRun {
   private readonly plan: Plan;
@@ -56,83 +36,25 @@ export class SliceRun {
   private readonly startNs: bigint;
   private readonly recorder: MetricsRecorder;
   private readonly failures = new FailureLog();
-  private readonly devices: Device[] = [];
-  private readonly connected = new Set<Device>();
-  private readonly wheel: PublishWheel<Device> | null;
-  private readonly maxInFlight: number;
-  private stage: RunStage = 'ramp';
+  private readonly fleet: SliceDevices;
+  private readonly steps: RunStage[];
+  private stage: RunStage;
   private stoppedBy: string | null = null;
-  private next = 0;
-  private inFlight = 0;
-  /** Round-trip messages published and not yet received back, and unacknowledged publishes. */
-  private outstanding = 0;
-  private unacked = 0;
+  /** Index of the phase whose metrics the intervals go to. */
+  private phaseIndex = 0;
+  private phaseStartNs: bigint;
+  private phaseMetrics: MetricsSnapshot | null = null;
+  private readonly phaseResults: PhaseResult[] = [];
 
   constructor(private readonly task: WorkerTask) {
     this.plan = task.plan;
     this.port = task.port;
     this.startNs = BigInt(task.startAtNs);
+    this.phaseStartNs = this.startNs;
     this.recorder = new MetricsRecorder({ startNs: this.startNs });
-    this.maxInFlight = Math.max(1, Math.floor(this.plan.connect.maxInFlight / task.workers));
-    this.wheel =
-      this.plan.traffic === false
-        ? null
-        : new PublishWheel<Device>(this.plan.traffic.intervalMs, 0);
-    this.prepareDevices();
-  }
-
-  /** Connect options shared by a group; one secure context per certificate, built once. */
-  private connectOptions(
-    identity: IdentityMaterial | undefined,
-  ): Omit<DeviceConnectOptions, 'clientId' | 'username'> {
-    const { plan } = this;
-    const secureContext =
-      plan.target.protocol === 'mqtts' && identity
-        ? tls.createSecureContext({
-            ca: identity.ca,
-            cert: identity.cert,
-            key: identity.key,
-            ciphers: plan.tls.ciphers,
-          })
-        : undefined;
-    return {
-      protocol: plan.target.protocol,
-      host: plan.target.host,
-      port: plan.target.port,
-      secureContext,
-      servername: plan.tls.servername ?? plan.target.host,
-      insecure: plan.tls.insecure,
-      minVersion: plan.tls.minVersion,
-      maxVersion: plan.tls.maxVersion,
-      mqttVersion: plan.mqtt.version,
-      keepaliveSec: plan.mqtt.keepaliveSec,
-      clean: plan.mqtt.cleanSession,
-      connectTimeoutMs: plan.mqtt.connectTimeoutMs,
-    };
-  }
-
-  private prepareDevices(): void {
-    const { plan, task } = this;
-    const topic =
-      plan.traffic === false
-        ? null
-        : compileTemplate(plan.traffic.topic, ['i', 'deviceId', 'clientId', 'username'], 'topic');
-    plan.groups.forEach((g, gi) => {
-      const group: GroupRun = {
-        name: g.name,
-        connectBase: this.connectOptions(task.identities[gi]),
-        prefix: `groups.${g.name}.`,
-      };
-      const identityOf = compileIdentity(g.identity);
-      const end = g.firstOrdinal + g.devices;
-      // Worker w takes ordinals w, w + W, ...: every worker's share of the ramp is uniform.
-      const first = g.firstOrdinal + mod(task.workerId - g.firstOrdinal, task.workers);
-      for (let k = first; k < end; k += task.workers) {
-        const identity = identityOf(g.identity.firstIndex + k);
-        const t = topic ? topic.render({ ...identity, i: identity.index }) : '';
-        this.devices.push({ ordinal: k, group, identity, topic: t, conn: null, seq: 0 });
-      }
-    });
+    this.fleet = new SliceDevices(task, this.recorder, this.failures, () => this.nowMs());
+    this.steps = runSteps(this.plan);
+    this.stage = this.steps[0] ?? 'drain';
   }
 
   /** Milliseconds since the common start instant. */
@@ -142,7 +64,8 @@ export class SliceRun {
 
   private setStage(stage: RunStage): void {
     this.stage = stage;
-    this.port.postMessage({ type: 'stage', workerId: this.task.workerId, stage });
+    const step = this.steps.indexOf(stage);
+    this.port.postMessage({ type: 'stage', workerId: this.task.workerId, step, stage });
   }
 
   /** Runs the slice to the end (or until stopped) and returns its totals. */
@@ -154,19 +77,23 @@ export class SliceRun {
     try {
       const wait = -this.nowMs();
       if (wait > 0) await sleep(wait);
-      await this.runRampAndTraffic();
+      for (let i = 0; i < this.plan.phases.length && this.stoppedBy === null; i++) {
+        await this.runPhase(i);
+      }
       this.setStage('drain');
       await this.drain();
       this.setStage('disconnect');
-      await this.disconnectAll();
+      await this.fleet.disconnectAll();
+      await this.settleLateConnects();
       this.setStage('done');
     } finally {
       clearInterval(snapshots);
     }
-    this.sendSnapshot();
+    this.closePhase();
     const result: WorkerResult = {
       workerId: this.task.workerId,
       total: this.recorder.total(process.hrtime.bigint()),
+      phases: this.phaseResults,
       failures: this.failures.list(),
       stoppedBy: this.stoppedBy,
       stage: this.stage,
@@ -176,151 +103,123 @@ export class SliceRun {
     return result;
   }
 
+  /** Closes the open interval, sends it, and adds it to the current phase's metrics. */
   private sendSnapshot(): void {
-    this.recorder.gauge('devices.connected', this.connected.size);
+    this.recorder.gauge('devices.connected', this.fleet.connectedCount);
     const snapshot = this.recorder.takeInterval(process.hrtime.bigint());
     this.port.postMessage({ type: 'snapshot', workerId: this.task.workerId, snapshot });
+    this.phaseMetrics =
+      this.phaseMetrics === null
+        ? snapshot
+        : mergeSnapshots([this.phaseMetrics, snapshot], { gauges: 'latest' });
   }
 
-  private async runRampAndTraffic(): Promise<void> {
-    const rampEndMs = rampDurationMs(this.plan);
-    const trafficEndMs = rampEndMs + this.plan.durationSec * 1000;
-    const msPerDevice = 1000 / this.plan.connect.ratePerSec;
-    let trafficAnnounced = false;
+  /** Ends the current phase's metrics at this instant (closing the open interval). */
+  private closePhase(): void {
+    this.sendSnapshot();
+    const endNs = process.hrtime.bigint();
+    const metrics = this.phaseMetrics as MetricsSnapshot;
+    metrics.startNs = String(this.phaseStartNs);
+    metrics.endNs = String(endNs);
+    this.phaseResults.push({ index: this.phaseIndex, metrics });
+    this.phaseMetrics = null;
+    this.phaseStartNs = endNs;
+  }
+
+  private async runPhase(index: number): Promise<void> {
+    const phase = this.plan.phases[index];
+    if (phase === undefined) return;
+    if (index > 0) this.closePhase();
+    this.phaseIndex = index;
+    this.setStage(phase.name);
+    const startMs = this.nowMs();
+    this.setPublishing(phase, startMs);
+    const done = this.beginPhase(phase, startMs);
     while (this.stoppedBy === null) {
       const now = this.nowMs();
-      this.startDueConnects(now, msPerDevice);
-      if (this.wheel) this.wheel.advance(now, (d) => this.publish(d));
-      const rampDone = this.next >= this.devices.length && this.inFlight === 0;
-      if (rampDone && !trafficAnnounced) {
-        trafficAnnounced = true;
-        this.setStage('traffic');
-      }
-      if (rampDone && now >= trafficEndMs) return;
+      this.fleet.startDueConnects(now);
+      if (this.fleet.publishing) this.fleet.wheel?.advance(now, (d) => this.fleet.publish(d));
+      if (done(now)) return;
       await sleep(TICK_MS);
     }
   }
 
-  private startDueConnects(nowMs: number, msPerDevice: number): void {
-    while (this.next < this.devices.length && this.inFlight < this.maxInFlight) {
-      const device = this.devices[this.next];
-      if (device === undefined || device.ordinal * msPerDevice > nowMs) return;
-      this.next++;
-      this.inFlight++;
-      void this.connect(device);
-    }
+  private setPublishing(phase: PhasePlan, nowMs: number): void {
+    const on = phase.traffic && this.fleet.wheel !== null;
+    // Turns missed while quiet are not owed: publishing resumes on the wheel's next slot.
+    if (on && !this.fleet.publishing) this.fleet.wheel?.resume(nowMs);
+    this.fleet.publishing = on;
   }
 
-  private async connect(device: Device): Promise<void> {
-    this.recorder.count('connect.attempted');
-    this.recorder.count(`${device.group.prefix}connect.attempted`);
-    try {
-      const conn = await connectDevice({
-        ...device.group.connectBase,
-        clientId: device.identity.clientId,
-        username: device.identity.username,
-      });
-      const t = conn.timings;
-      this.recorder.count('connect.ok');
-      this.recorder.count(`${device.group.prefix}connect.ok`);
-      this.recorder.record('connect', t.totalUs);
-      this.recorder.record('tcp', t.tcpUs);
-      if (this.plan.target.protocol === 'mqtts') this.recorder.record('tls', t.tlsUs);
-      this.recorder.record('connack', t.connackUs);
-      device.conn = conn;
-      this.connected.add(device);
-      conn.onLost((reason) => this.lost(device, reason));
-      if (this.stoppedBy === null) await this.startTraffic(device, conn);
-    } catch (err) {
-      const f = err instanceof ConnectFailure ? err : new ConnectFailure('other', String(err));
-      const key = f.category === 'refused' ? `refused.${f.connackCode}` : f.category;
-      this.recorder.count(`connect.failed.${key}`);
-      this.recorder.count(`${device.group.prefix}connect.failed.${key}`);
-      this.failures.add(f.category, f.message, device.identity.deviceId, f.connackCode);
-    } finally {
-      this.inFlight--;
-    }
-  }
-
-  private lost(device: Device, reason: string): void {
-    if (!this.connected.delete(device)) return;
-    device.conn = null;
-    this.wheel?.remove(device);
-    this.recorder.count('connection.lost');
-    this.failures.add('closed', `connection lost: ${reason}`, device.identity.deviceId);
-  }
-
-  private async startTraffic(device: Device, conn: DeviceConnection): Promise<void> {
-    const traffic = this.plan.traffic;
-    if (traffic === false || this.wheel === null) return;
-    conn.onMessage((_topic, payload) => this.received(payload));
-    const sentNs = process.hrtime.bigint();
-    const granted = await new Promise<boolean>((resolve) => {
-      conn.subscribe(device.topic, traffic.qos, (err) => {
-        if (err) {
-          this.recorder.count('subscribe.failed');
-          this.failures.add('other', `subscribe: ${err.message}`, device.identity.deviceId);
-          return resolve(false);
-        }
-        this.recorder.count('subscribe.ok');
-        this.recorder.record('suback', Number(process.hrtime.bigint() - sentNs) / 1000);
-        resolve(true);
-      });
-    });
-    if (granted && device.conn !== null) this.wheel.add(device, this.nowMs());
-  }
-
-  private publish(device: Device): void {
-    const traffic = this.plan.traffic;
-    const conn = device.conn;
-    if (traffic === false || conn === null) return;
-    const payload = Buffer.alloc(traffic.payloadBytes);
-    payload.writeUInt32BE(device.seq++ >>> 0, 0);
-    payload.writeUInt32BE(device.ordinal, 4);
-    const sentNs = process.hrtime.bigint();
-    payload.writeBigUInt64BE(sentNs, 8);
-    this.recorder.count('messages.published');
-    this.outstanding++;
-    if (traffic.qos > 0) this.unacked++;
-    conn.publish(device.topic, payload, traffic.qos, (err) => {
-      if (traffic.qos > 0) this.unacked--;
-      if (err) {
-        this.recorder.count('messages.failed');
-        return;
+  /** Starts a phase's actions; returns its end condition. */
+  private beginPhase(phase: PhasePlan, startMs: number): (nowMs: number) => boolean {
+    const { fleet } = this;
+    switch (phase.type) {
+      case 'steady':
+      case 'hold': {
+        const endMs = startMs + phase.durationSec * 1000;
+        return (now) => now >= endMs;
       }
-      if (traffic.qos === 0) return;
-      this.recorder.count('messages.acked');
-      const us = Number(process.hrtime.bigint() - sentNs) / 1000;
-      this.recorder.record(traffic.qos === 1 ? 'puback' : 'pubcomp', us);
-    });
+      case 'ramp': {
+        const mine = this.mine(phase.devices, (d) => d.state === 'offline');
+        mine.forEach((d, j) => {
+          const rank = j * this.task.workers + this.task.workerId;
+          fleet.planConnect(d, startMs + rampOffsetMs(phase, rank));
+        });
+        return () => fleet.rampPending === 0;
+      }
+      case 'storm': {
+        const online = fleet.onlineDevices();
+        const drop = online.slice(0, Math.round(phase.share * online.length));
+        for (const d of drop) fleet.drop(d);
+        const endMs = startMs + phase.maxDurationSec * 1000;
+        return (now) => fleet.stormWaiting.size === 0 || now >= endMs;
+      }
+      case 'ramp-down':
+        return this.beginRampDown(phase, startMs);
+    }
   }
 
-  private received(payload: Buffer): void {
-    const now = process.hrtime.bigint();
-    this.recorder.count('messages.received');
-    if (payload.length < HEADER_BYTES) return;
-    this.outstanding--;
-    this.recorder.record('roundtrip', Number(now - payload.readBigUInt64BE(8)) / 1000);
+  private beginRampDown(
+    phase: Extract<PhasePlan, { type: 'ramp-down' }>,
+    startMs: number,
+  ): (nowMs: number) => boolean {
+    const mine = this.mine(phase.devices, (d) => d.state === 'online');
+    let next = 0;
+    let ending = 0;
+    return (now) => {
+      for (; next < mine.length; next++) {
+        const rank = next * this.task.workers + this.task.workerId;
+        if (startMs + (rank / phase.ratePerSec) * 1000 > now) break;
+        const device = mine[next] as Device;
+        ending++;
+        void this.fleet.disconnect(device).finally(() => ending--);
+      }
+      return next >= mine.length && ending === 0;
+    };
   }
 
+  /** This worker's share of a fleet-wide count, taken in ordinal order from those that fit. */
+  private mine(total: number, fits: (d: Device) => boolean): Device[] {
+    const n = workerShare(total, this.task.workerId, this.task.workers);
+    return this.fleet.devices.filter(fits).slice(0, n);
+  }
+
+  /** Waits for messages in flight and connects under way, up to `drainMs`. */
   private async drain(): Promise<void> {
+    const { fleet } = this;
     const endMs = this.nowMs() + (this.stoppedBy === null ? this.plan.drainMs : 500);
     while (
-      (this.outstanding > 0 || this.unacked > 0 || this.inFlight > 0) &&
+      (fleet.outstanding > 0 || fleet.unacked > 0 || fleet.inFlight > 0) &&
       this.nowMs() < endMs
     ) {
       await sleep(TICK_MS);
     }
   }
 
-  private async disconnectAll(): Promise<void> {
-    const open = [...this.connected];
-    this.connected.clear();
-    await Promise.all(open.map((d) => d.conn?.end() ?? Promise.resolve()));
-    for (const d of open) d.conn = null;
+  /** Connects still under way finish (and are disconnected) or time out. */
+  private async settleLateConnects(): Promise<void> {
+    const endMs = this.nowMs() + this.plan.mqtt.connectTimeoutMs + 1000;
+    while (this.fleet.inFlight > 0 && this.nowMs() < endMs) await sleep(TICK_MS);
   }
-}
-
-function mod(a: number, n: number): number {
-  return ((a % n) + n) % n;
 }

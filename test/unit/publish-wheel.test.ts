@@ -45,3 +45,15 @@ describe('PublishWheel', () => {
     assert.equal(wheel.size, 0);
   });
 });
+
+describe('PublishWheel.resume', () => {
+  test('turns missed while paused are skipped, not caught up', () => {
+    const wheel = new PublishWheel<string>(100, 0, 10);
+    wheel.add('a', 0);
+    wheel.advance(150, () => undefined);
+    wheel.resume(420);
+    const turns: number[] = [];
+    for (let t = 425; t <= 700; t += 5) wheel.advance(t, () => turns.push(t));
+    assert.deepEqual(turns, [500, 600, 700]);
+  });
+});
