@@ -9,6 +9,7 @@ import { hideBin } from 'yargs/helpers';
 import { ExitCode, exitCodeFor, formatError } from '../errors.js';
 import { brokerCommand } from './commands/broker.js';
 import { certsCommand } from './commands/certs.js';
+import { compareCommand } from './commands/compare.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 
@@ -20,9 +21,10 @@ async function main(argv: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nLoad-tests MQTT brokers with fleets of mutual-TLS devices.')
     .command(runCommand(setExit))
     .command(validateCommand(setExit))
+    .command(compareCommand(setExit))
     .command(certsCommand(setExit))
     .command(brokerCommand(setExit))
-    .demandCommand(1, 'name a command: run, validate, certs, broker')
+    .demandCommand(1, 'name a command: run, validate, compare, certs, broker')
     .strict()
     .wrap(Math.min(100, process.stderr.columns || 100))
     .fail((msg, err, y) => {

@@ -3,6 +3,10 @@
  * the histograms': about three significant digits, never more than they hold.
  */
 
+import Table from 'cli-table3';
+
+import type { MetricUnit } from './metric-path.js';
+
 /** Default line width, columns. */
 const DEFAULT_WIDTH = 100;
 
@@ -83,4 +87,65 @@ export function wrapWords(text: string, width = DEFAULT_WIDTH): string[] {
   }
   if (line !== '') lines.push(line);
   return lines.map((l) => fitLine(l, width));
+}
+
+/** Text styles of the terminal outputs. */
+export type Paint = (text: string, style: 'bold' | 'red' | 'yellow' | 'green' | 'dim') => string;
+
+const ANSI = {
+  bold: [1, 22],
+  red: [31, 39],
+  yellow: [33, 39],
+  green: [32, 39],
+  dim: [2, 22],
+} as const;
+
+/** A {@link Paint} with ANSI colours, or one that leaves text as it is. */
+export function painter(color: boolean): Paint {
+  return color
+    ? (text, style) => `\x1b[${ANSI[style][0]}m${text}\x1b[${ANSI[style][1]}m`
+    : (text) => text;
+}
+
+/**
+ * A cli-table3 table in the outputs' compact style.
+ *
+ * @param colWidths widths of the columns including padding; default: as wide as the content.
+ */
+export function newTable(
+  head: string[],
+  colAligns: ('left' | 'right')[],
+  colWidths?: number[],
+): Table.Table {
+  // Colour is applied by hand (see Paint): cli-table3's own colouring follows the process's
+  // TTY, which would make a renderer's output depend on where it runs.
+  return new Table({
+    head,
+    colAligns,
+    ...(colWidths === undefined ? {} : { colWidths }),
+    style: { head: [], border: [], compact: true },
+  });
+}
+
+/**
+ * A metric's value with its unit for people: latencies in ms (`4.19 ms`), durations as
+ * {@link formatDuration}, ratios in percent (`0.50%`), rates per second, counts with separators.
+ *
+ * @param signed prefix `+` to positive values (for changes). Default `false`.
+ */
+export function formatMetricValue(value: number, unit: MetricUnit, signed = false): string {
+  const sign = signed && value > 0 ? '+' : value < 0 ? '-' : '';
+  const v = Math.abs(value);
+  switch (unit) {
+    case 'us':
+      return `${sign}${formatMs(v)} ms`;
+    case 'ms':
+      return `${sign}${formatDuration(v)}`;
+    case 'ratio':
+      return `${sign}${(v * 100).toFixed(v < 0.001 && v > 0 ? 3 : 2)}%`;
+    case 'per-sec':
+      return `${sign}${formatRate(v, 1000)}/s`;
+    case 'count':
+      return `${sign}${Number.isInteger(v) ? formatCount(v) : v.toFixed(1)}`;
+  }
 }

@@ -173,13 +173,29 @@ export function resolveMetric(source: MetricSource, path: string | MetricPath): 
       const over = parsed.over.reduce((sum, k) => sum + counterValue(source.metrics, k, shown), 0);
       const n = counterValue(source.metrics, parsed.key, shown);
       const value = over > 0 ? n / over : null;
-      return { path: shown, value, unit: 'ratio', direction: directionOf(parsed.key) };
+      return { path: shown, value, unit: 'ratio', direction: directionOf(shown) };
     }
     case 'per-sec': {
       const n = counterValue(source.metrics, parsed.key, shown);
       const value = source.durationMs > 0 ? n / (source.durationMs / 1000) : null;
       return { path: shown, value, unit: 'per-sec', direction: directionOf(parsed.key) };
     }
+  }
+}
+
+/** The unit a parsed path resolves in, without a report. */
+export function metricUnit(path: MetricPath): MetricUnit {
+  switch (path.kind) {
+    case 'duration':
+      return 'ms';
+    case 'histogram':
+      return path.stat === 'count' ? 'count' : 'us';
+    case 'counter':
+      return 'count';
+    case 'rate':
+      return 'ratio';
+    case 'per-sec':
+      return 'per-sec';
   }
 }
 
@@ -234,18 +250,25 @@ function decodeCached(encoded: string): JsHistogram {
   return h;
 }
 
+const HIGHER_IS_BETTER: ReadonlySet<string> = new Set([
+  'connect.ok',
+  'connect.ok.rate',
+  'subscribe.ok',
+  'subscribe.ok.rate',
+  'messages.received.rate',
+  'messages.acked.rate',
+]);
+
 /**
- * Which way is better for a counter: failures and losses down, successes up, the rest (what was
+ * Which way is better for a counter or a rate of one: failures and losses down, successes up, the rest (what was
  * attempted, which the scenario decides) neither.
  */
 export function directionOf(key: string): MetricDirection {
   const k = key.replace(/^groups\.[^.]+\./, '');
   if (/(^|\.)(failed|lost|outOfRange|timeout|refused)(\.|$)/.test(k)) return 'lower-is-better';
-  if (k === 'connect.ok' || k === 'subscribe.ok') return 'higher-is-better';
-  if (k === 'messages.received' || k === 'messages.acked' || k === 'messages.published') {
-    return 'higher-is-better';
-  }
-  return 'neutral';
+  // How many messages went out depends on timing the scenario sets; the share that came back
+  // (`messages.received.rate`) is the quality figure, so raw message counts are neutral.
+  return HIGHER_IS_BETTER.has(k) ? 'higher-is-better' : 'neutral';
 }
 
 /** The statistics {@link listMetricPaths} lists for each histogram. */
@@ -273,6 +296,35 @@ export function listMetricPaths(sources: readonly MetricSource[]): string[] {
   for (const key of ['connect.ok', 'messages.published', 'messages.received']) {
     if (counters.has(key)) counters.add(`${key}.perSec`);
   }
+  if (counters.has('messages.published')) counters.add('messages.received.rate');
   paths.push(...[...counters].sort(), 'duration');
   return paths;
+}
+
+/** Multipliers from a written unit to each metric unit. */
+const VALUE_UNITS: Record<MetricUnit, Record<string, number>> = {
+  us: { '': 1, us: 1, µs: 1, ms: 1000, s: 1_000_000 },
+  ms: { '': 1, ms: 1, s: 1000, min: 60_000 },
+  count: { '': 1 },
+  ratio: { '': 1, '%': 0.01 },
+  'per-sec': { '': 1, '/s': 1 },
+};
+
+/**
+ * Reads a value written for a metric of `unit` into that unit: `50ms` or `50000us` for a
+ * latency (µs; a bare number is µs), `1%` or `0.01` for a ratio, `2s` for a duration (ms).
+ *
+ * @returns the value, or `undefined` when the text is not a number with a unit the metric takes.
+ */
+export function parseMetricValue(text: string, unit: MetricUnit): number | undefined {
+  const m = /^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)\s*([a-zµ%/]*)\s*$/i.exec(text);
+  if (m?.[1] === undefined) return undefined;
+  const factor = VALUE_UNITS[unit][m[2] ?? ''];
+  return factor === undefined ? undefined : Number(m[1]) * factor;
+}
+
+/** The units {@link parseMetricValue} takes for a metric unit, for hints: `us, ms, s`. */
+export function writtenUnits(unit: MetricUnit): string {
+  const units = Object.keys(VALUE_UNITS[unit]).filter((u) => u !== '' && u !== 'µs');
+  return units.length === 0 ? 'a plain number' : `a plain number or ${units.join(', ')}`;
 }

@@ -3,8 +3,6 @@
  * A pure function of the report, at most 100 columns wide; the caller decides where it goes.
  */
 
-import Table from 'cli-table3';
-
 import { HISTOGRAM_NAMES, type HistogramName } from '../metrics/types.js';
 import { connackReason } from './connack.js';
 import type { ReportDocument } from './document.js';
@@ -15,7 +13,10 @@ import {
   formatMs,
   formatPercent,
   formatRate,
+  newTable,
+  painter,
   wrapWords,
+  type Paint,
 } from './format.js';
 import { phaseTable } from './phase-table.js';
 
@@ -45,18 +46,12 @@ const LATENCY_LABELS: Record<HistogramName, string> = {
 /** How many failure samples the summary shows; the report keeps them all. */
 const MAX_FAILURE_LINES = 5;
 
-type Paint = (text: string, style: 'bold' | 'red' | 'yellow' | 'dim') => string;
-
-const ANSI = { bold: [1, 22], red: [31, 39], yellow: [33, 39], dim: [2, 22] } as const;
-
 /**
  * Renders the end-of-run summary of a report as text (no trailing newline). Never prints.
  * Every line is at most {@link SUMMARY_WIDTH} columns, colour codes not counted.
  */
 export function renderSummary(report: ReportDocument, options: RenderSummaryOptions = {}): string {
-  const paint: Paint = options.color
-    ? (text, style) => `\x1b[${ANSI[style][0]}m${text}\x1b[${ANSI[style][1]}m`
-    : (text) => text;
+  const paint = painter(options.color ?? false);
 
   const sections = [
     headerLines(report, paint).join('\n'),
@@ -107,12 +102,6 @@ function wrapParts(parts: string[], separator: string, width: number): string[] 
   }
   if (line !== '') lines.push(line);
   return lines.map((l) => fitLine(l, width));
-}
-
-function newTable(head: string[], colAligns: ('left' | 'right')[]): Table.Table {
-  // Colour is applied by hand (see Paint): cli-table3's own colouring follows the process's
-  // TTY, which would make this function's output depend on where it runs.
-  return new Table({ head, colAligns, style: { head: [], border: [], compact: true } });
 }
 
 function connectionTable(report: ReportDocument, paint: Paint): string {

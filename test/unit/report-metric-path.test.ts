@@ -158,7 +158,9 @@ describe('directionOf', () => {
     assert.equal(directionOf('messages.lost'), 'lower-is-better');
     assert.equal(directionOf('metrics.outOfRange'), 'lower-is-better');
     assert.equal(directionOf('connect.ok'), 'higher-is-better');
-    assert.equal(directionOf('messages.received'), 'higher-is-better');
+    assert.equal(directionOf('messages.received.rate'), 'higher-is-better');
+    assert.equal(directionOf('connect.ok.rate'), 'higher-is-better');
+    assert.equal(directionOf('messages.received'), 'neutral', 'set by the scenario');
     assert.equal(directionOf('connect.attempted'), 'neutral');
   });
 });
