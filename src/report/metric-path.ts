@@ -7,12 +7,14 @@
  * - `<histogram>.<stat>`: `count`, `min`, `mean`, `max`, or a percentile `p<0..100>` such as
  *   `p50`, `p99`, `p99.9`, `p99.99` (also `median`). Latencies in microseconds.
  * - any counter key, e.g. `connect.ok`, `messages.received`, `groups.fleet.connect.failed.tls`.
- *   A counter of a known family (`connect.`, `connection.`, `messages.`, `subscribe.`,
- *   `groups.<name>.`, `metrics.`) that the report lacks never moved: it resolves to 0.
+ *   A counter of a known family (`connect.`, `connection.`, `reconnect.`, `storm.`, `messages.`,
+ *   `subscribe.`, `metrics.`, each also under `groups.<name>.`) that the report lacks never
+ *   moved: it resolves to 0.
  * - `connect.failed` (and `groups.<name>.connect.failed`): the sum of every failure category.
  * - `<counter>.rate`: the counter as a ratio of its family's denominator: `connect.*` over
  *   `connect.attempted`, `messages.*` over `messages.published`, `subscribe.*` over
- *   `subscribe.ok + subscribe.failed`, `connection.lost` over `connect.ok`. So
+ *   `subscribe.ok + subscribe.failed`, `connection.lost` over `connect.ok`, `reconnect.*` over
+ *   `reconnect.attempted`. So
  *   `connect.failed.rate` is failed / attempted, 0..1.
  * - `<counter>.perSec`: the counter over the run's duration, events per second.
  * - `duration`: the run's duration, ms.
@@ -71,7 +73,8 @@ export interface MetricSource {
 }
 
 /** Counter families whose absent counters mean "never moved". */
-const COUNTER_FAMILY = /^(groups\.[^.]+\.)?(connect|connection|messages|subscribe|metrics)\./;
+const COUNTER_FAMILY =
+  /^(groups\.[^.]+\.)?(connect|connection|reconnect|storm|messages|subscribe|metrics)\./;
 const HISTOGRAMS: ReadonlySet<string> = new Set(HISTOGRAM_NAMES);
 const STAT_LIKE = /^(count|min|mean|max|median|p[\d.]+)$/;
 const FORMS_HINT =
@@ -139,6 +142,7 @@ function denominatorOf(key: string, path: string): readonly string[] {
   if (family === 'messages') return [`${prefix}messages.published`];
   if (family === 'subscribe') return [`${prefix}subscribe.ok`, `${prefix}subscribe.failed`];
   if (family === 'connection') return [`${prefix}connect.ok`];
+  if (family === 'reconnect') return [`${prefix}reconnect.attempted`];
   throw unknownPath(path, 'has no denominator for a rate');
 }
 
@@ -257,6 +261,7 @@ const HIGHER_IS_BETTER: ReadonlySet<string> = new Set([
   'subscribe.ok.rate',
   'messages.received.rate',
   'messages.acked.rate',
+  'reconnect.ok.rate',
 ]);
 
 /**
@@ -265,7 +270,9 @@ const HIGHER_IS_BETTER: ReadonlySet<string> = new Set([
  */
 export function directionOf(key: string): MetricDirection {
   const k = key.replace(/^groups\.[^.]+\./, '');
-  if (/(^|\.)(failed|lost|outOfRange|timeout|refused)(\.|$)/.test(k)) return 'lower-is-better';
+  if (/(^|\.)(failed|lost|gaveUp|outOfRange|timeout|refused)(\.|$)/.test(k)) {
+    return 'lower-is-better';
+  }
   // How many messages went out depends on timing the scenario sets; the share that came back
   // (`messages.received.rate`) is the quality figure, so raw message counts are neutral.
   return HIGHER_IS_BETTER.has(k) ? 'higher-is-better' : 'neutral';

@@ -178,3 +178,18 @@ describe('listMetricPaths', () => {
     for (const path of paths) assert.doesNotThrow(() => resolveMetric(report, path), path);
   });
 });
+
+describe('reconnect metrics', () => {
+  it('tells the reconnect histogram from the reconnect counters', () => {
+    const report = sampleReport();
+    const metrics = { ...report.metrics, counters: { ...report.metrics.counters } };
+    Object.assign(metrics.counters, { 'reconnect.attempted': 10, 'reconnect.ok': 8 });
+    const source = { metrics, durationMs: report.durationMs };
+    assert.equal(resolveMetric(source, 'reconnect.ok').value, 8);
+    assert.equal(resolveMetric(source, 'reconnect.ok.rate').value, 0.8);
+    assert.equal(resolveMetric(source, 'reconnect.gaveUp').value, 0);
+    assert.equal(resolveMetric(source, 'reconnect.gaveUp').direction, 'lower-is-better');
+    assert.equal(resolveMetric(source, 'reconnect.p99').unit, 'us');
+    assert.equal(resolveMetric(source, 'storm.dropped').value, 0);
+  });
+});
