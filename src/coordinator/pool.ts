@@ -19,20 +19,33 @@ export interface RunningTask {
   stop(reason: string): void;
 }
 
+/** Options of {@link FleetPool}. */
+export interface FleetPoolOptions {
+  /** Number of worker threads (each runs one task). */
+  threads: number;
+  /**
+   * Cap of each worker's JavaScript heap (V8 old generation), MB; a worker past it ends with
+   * `ERR_WORKER_OUT_OF_MEMORY` instead of taking the machine's memory. Default: Node's.
+   */
+  heapMb?: number;
+}
+
 /** A pool of worker threads running fleet tasks. */
 export class FleetPool {
   private readonly piscina: Piscina;
 
-  /** @param threads number of worker threads (each runs one task) */
-  constructor(threads: number) {
+  constructor(options: FleetPoolOptions) {
     this.piscina = new Piscina({
       filename: new URL('../worker/fleet-task.js', import.meta.url).href,
-      minThreads: threads,
-      maxThreads: threads,
+      minThreads: options.threads,
+      maxThreads: options.threads,
       // The default 'sync' atomics park idle threads, and timers in a long task stop firing.
       atomics: 'disabled',
       idleTimeout: 1000,
       concurrentTasksPerWorker: 1,
+      ...(options.heapMb === undefined
+        ? {}
+        : { resourceLimits: { maxOldGenerationSizeMb: options.heapMb } }),
     });
   }
 
@@ -60,9 +73,17 @@ export class FleetPool {
     return { workerId: task.workerId, result, stop };
   }
 
-  /** Ends the threads once their tasks are done (or at once when `force`). */
-  async close(force = false): Promise<void> {
-    await this.piscina.close({ force });
+  /** Ends the threads once their tasks are done. */
+  async close(): Promise<void> {
+    await this.piscina.close();
+  }
+
+  /**
+   * Ends every thread at once, whatever it is doing (piscina's `close({ force })` still waits
+   * for running tasks). Their tasks reject with "Terminating worker thread".
+   */
+  async terminate(): Promise<void> {
+    await this.piscina.destroy();
   }
 }
 

@@ -6,17 +6,16 @@
 
 import { startBrokerThread } from '../broker/broker-thread.js';
 import type { EmbeddedBroker } from '../broker/embedded-broker.js';
-import { FleetbenchError } from '../errors.js';
 import { ensureDefaultCerts, certsLayout } from '../fleet/certs-init.js';
 import { loadTlsIdentity } from '../fleet/identity-files.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { ReportDocument } from '../report/document.js';
 import { checkWritable, writeReport } from '../report/write.js';
 import type { Plan } from '../scenario/plan.js';
-import type { IdentityMaterial, WorkerResult } from '../worker/protocol.js';
-import { FleetPool } from './pool.js';
-import { ProgressTracker, type RunProgress } from './progress.js';
+import type { IdentityMaterial } from '../worker/protocol.js';
 import { assembleReport } from './assemble-report.js';
+import { runFleet } from './fleet-run.js';
+import type { RunProgress } from './progress.js';
 
 export type { RunProgress } from './progress.js';
 
@@ -30,8 +29,22 @@ export interface RunLoadTestOptions {
   logger?: Logger;
   /** Called about once a second with the run's progress. */
   onProgress?: (progress: RunProgress) => void;
-  /** Aborting it stops the run gracefully; the report is then marked partial. */
+  /**
+   * Aborting it stops the run gracefully: devices drain and disconnect, the report is marked
+   * partial with the abort reason (the CLI uses `interrupted`) and the stage reached. Workers
+   * still busy after 10 s are ended as by `forceSignal`.
+   */
   signal?: AbortSignal;
+  /**
+   * Aborting it ends the worker threads at once; the report is built from the interval
+   * snapshots received (missing at most the last interval) and its reason gets `-at-once`.
+   */
+  forceSignal?: AbortSignal;
+  /**
+   * Cap of each worker thread's JavaScript heap, MB: a worker past it ends with an
+   * out-of-memory error, reported, instead of exhausting the machine. Default: Node's.
+   */
+  workerHeapMb?: number;
   /** Interval of worker snapshots and progress, ms. Default 1000. */
   snapshotIntervalMs?: number;
 }
@@ -126,68 +139,28 @@ async function execute(
   identities: IdentityMaterial[],
   options: ExecuteOptions,
 ): Promise<RunLoadTestResult> {
-  const snapshotIntervalMs = options.snapshotIntervalMs ?? 1000;
   const startedAt = new Date();
   const startAtNs = process.hrtime.bigint() + BigInt(START_DELAY_MS) * 1_000_000n;
-  const tracker = new ProgressTracker(plan, startAtNs, options.onProgress);
-  const pool = new FleetPool(plan.workers);
-  const tasks = Array.from({ length: plan.workers }, (_, workerId) =>
-    pool.start(
-      {
-        workerId,
-        workers: plan.workers,
-        plan,
-        identities,
-        startAtNs: String(startAtNs),
-        snapshotIntervalMs,
-      },
-      (m) => tracker.accept(m),
-    ),
-  );
-  const stopAll = (reason: string) => tasks.forEach((t) => t.stop(reason));
-  const onAbort = () => stopAll(String(options.signal?.reason ?? 'stopped'));
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  const ticker = setInterval(() => tracker.tick(), snapshotIntervalMs);
-
-  const settled = await Promise.allSettled(
-    tasks.map((t) =>
-      t.result.catch((err: unknown) => {
-        // One failed worker stops the others, so the run ends with what it has.
-        stopAll(`worker ${t.workerId} failed`);
-        throw err;
-      }),
-    ),
-  );
-  clearInterval(ticker);
-  options.signal?.removeEventListener('abort', onAbort);
-  await pool.close();
-
-  const results: WorkerResult[] = [];
-  const workerErrors: string[] = [];
-  settled.forEach((s, i) => {
-    if (s.status === 'fulfilled') results.push(s.value);
-    else workerErrors.push(`worker ${i}: ${errorText(s.reason)}`);
+  const outcome = await runFleet(plan, identities, {
+    logger: options.logger,
+    startAtNs,
+    snapshotIntervalMs: options.snapshotIntervalMs ?? 1000,
+    signal: options.signal,
+    forceSignal: options.forceSignal,
+    workerHeapMb: options.workerHeapMb,
+    onProgress: options.onProgress,
   });
   const report = assembleReport({
     plan,
     startedAt,
     endedAt: new Date(),
-    results,
-    workerErrors,
-    stopReason: options.signal?.aborted ? String(options.signal.reason ?? 'stopped') : null,
-    stageReached: tracker.stage,
-    warnings: options.warnings,
+    results: outcome.results,
+    workerErrors: outcome.workerErrors,
+    stopReason: outcome.stopReason,
+    stageReached: outcome.stageReached,
+    warnings: [...options.warnings, ...outcome.warnings],
     startNs: startAtNs,
   });
   const reportPath = await writeReport(options.outDir, report);
-  if (workerErrors.length > 0 && results.length === 0) {
-    throw new FleetbenchError('E_WORKER', `every worker failed: ${workerErrors.join('; ')}`, {
-      hint: `a partial report was written to ${reportPath}`,
-    });
-  }
   return { report, reportPath };
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -5,7 +5,9 @@
 
 import type { WorkerResult, WorkerTask } from './protocol.js';
 import { SliceRun } from './slice-run.js';
+import { armTestFault } from './test-fault.js';
 
 export default function fleetTask(task: WorkerTask): Promise<WorkerResult> {
+  armTestFault(task);
   return new SliceRun(task).execute();
 }

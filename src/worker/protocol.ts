@@ -51,7 +51,16 @@ export interface FailureSample {
 
 /** Worker → coordinator. */
 export type WorkerMessage =
-  | { type: 'snapshot'; workerId: number; snapshot: MetricsSnapshot }
+  | {
+      type: 'snapshot';
+      workerId: number;
+      snapshot: MetricsSnapshot;
+      /**
+       * The worker's failure samples so far (cumulative, at most 50 kinds), so the report keeps
+       * them even when the worker dies before it returns its result.
+       */
+      failures: FailureSample[];
+    }
   | { type: 'stage'; workerId: number; step: number; stage: RunStage };
 
 /**

@@ -107,7 +107,8 @@ export class SliceRun {
   private sendSnapshot(): void {
     this.recorder.gauge('devices.connected', this.fleet.connectedCount);
     const snapshot = this.recorder.takeInterval(process.hrtime.bigint());
-    this.port.postMessage({ type: 'snapshot', workerId: this.task.workerId, snapshot });
+    const failures = this.failures.list();
+    this.port.postMessage({ type: 'snapshot', workerId: this.task.workerId, snapshot, failures });
     this.phaseMetrics =
       this.phaseMetrics === null
         ? snapshot
@@ -217,9 +218,13 @@ export class SliceRun {
     }
   }
 
-  /** Connects still under way finish (and are disconnected) or time out. */
+  /**
+   * Connects still under way finish (and are disconnected) or time out; a stopped run waits
+   * at most 2 s for them, so that a Ctrl-C ends within seconds even against a stalled broker.
+   */
   private async settleLateConnects(): Promise<void> {
-    const endMs = this.nowMs() + this.plan.mqtt.connectTimeoutMs + 1000;
+    const waitMs = this.stoppedBy === null ? this.plan.mqtt.connectTimeoutMs + 1000 : 2000;
+    const endMs = this.nowMs() + waitMs;
     while (this.fleet.inFlight > 0 && this.nowMs() < endMs) await sleep(TICK_MS);
   }
 }

@@ -2,7 +2,8 @@
 
 import type { CommandModule } from 'yargs';
 import { runLoadTest, type RunProgress } from '../../coordinator/run-load-test.js';
-import { ExitCode } from '../../errors.js';
+import { ExitCode, FleetbenchError, formatError } from '../../errors.js';
+import type { ReportDocument } from '../../report/document.js';
 import { renderSummary } from '../../report/table.js';
 import { describePlan } from '../../scenario/plan.js';
 import { loadScenario } from '../../scenario/load.js';
@@ -18,6 +19,7 @@ interface RunArgs {
   certs: string;
   json: boolean;
   quiet: boolean;
+  'worker-heap-mb': number | undefined;
 }
 
 export function runCommand(setExit: (code: number) => void): CommandModule<object, RunArgs> {
@@ -42,7 +44,11 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
           describe: 'Default certificate directory (embedded broker and default identity)',
         })
         .option('json', { type: 'boolean', default: false, describe: 'Print the report as JSON' })
-        .option('quiet', { type: 'boolean', default: false, describe: 'No progress lines' }),
+        .option('quiet', { type: 'boolean', default: false, describe: 'No progress lines' })
+        .option('worker-heap-mb', {
+          type: 'number',
+          describe: "Cap of each worker thread's JavaScript heap, MB (default: Node's)",
+        }),
     handler: async (args) => {
       const plan = await loadScenario(args.scenario, {
         certsDir: args.certs,
@@ -57,10 +63,21 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
       for (const line of describePlan(plan)) log.info(line);
 
       const stop = new AbortController();
-      const onSignal = () => {
-        if (stop.signal.aborted) return;
-        log.warn('stopping: devices disconnect and the report is written (partial)');
-        stop.abort('interrupted');
+      const force = new AbortController();
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (!stop.signal.aborted) {
+          log.warn(
+            `${signal}: stopping: devices disconnect and the report is written (partial); ` +
+              'press Ctrl-C again to stop at once',
+          );
+          stop.abort('interrupted');
+        } else if (!force.signal.aborted) {
+          log.warn(`${signal} again: ending the workers now; the report keeps what they sent`);
+          force.abort('interrupted');
+        } else {
+          log.warn(`${signal} a third time: exiting without writing the report`);
+          process.exit(ExitCode.interrupted);
+        }
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
@@ -71,18 +88,40 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
           outDir: args.out,
           logger: log,
           signal: stop.signal,
+          forceSignal: force.signal,
+          workerHeapMb: args['worker-heap-mb'],
           onProgress: args.quiet ? undefined : (p) => log.info(formatProgress(p)),
         });
         const text = args.json ? JSON.stringify(report, null, 2) : renderSummary(report);
         process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
         log.info(`report written to ${reportPath}`);
-        if (report.partial) setExit(stop.signal.aborted ? ExitCode.interrupted : ExitCode.internal);
+        setExit(exitCodeOf(report, stop.signal.aborted));
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
     },
   };
+}
+
+/** 130 for an interrupted run, 1 for one a worker failure cut short, else 0. */
+function exitCodeOf(report: ReportDocument, interrupted: boolean): number {
+  if (report.partial === null) return ExitCode.ok;
+  if (interrupted) return ExitCode.interrupted;
+  const prefix = 'worker failed: ';
+  const failed = report.warnings
+    .filter((w) => w.startsWith(prefix))
+    .map((w) => w.slice(prefix.length));
+  process.stderr.write(
+    `${formatError(
+      new FleetbenchError('E_WORKER', `the run was cut short: ${failed.join('; ')}`, {
+        hint:
+          'a worker out of memory needs a larger --worker-heap-mb or more --workers; ' +
+          'anything else is a fleetbench bug: please report it with the report file',
+      }),
+    )}\n`,
+  );
+  return ExitCode.internal;
 }
 
 function formatProgress(p: RunProgress): string {

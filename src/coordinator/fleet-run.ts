@@ -1,0 +1,184 @@
+/**
+ * Running the fleet on the worker pool until it ends or is stopped: a graceful stop (the first
+ * Ctrl-C, or a failed worker) lets the workers drain and disconnect; a forced stop (a second
+ * Ctrl-C, or workers still busy after the grace period) ends the threads at once. Either way
+ * every worker has a result: the one it returned, or the sum of the snapshots it sent.
+ */
+
+import type { Logger } from '../logger.js';
+import type { Plan } from '../scenario/plan.js';
+import type { IdentityMaterial, RunStage, WorkerResult } from '../worker/protocol.js';
+import { FleetPool } from './pool.js';
+import { ProgressTracker, type RunProgress } from './progress.js';
+import { WorkerTally } from './worker-tally.js';
+
+/** How long stopped workers get to drain and disconnect before they are ended, ms. */
+export const GRACEFUL_STOP_MS = 10_000;
+
+/** Options of {@link runFleet}. */
+export interface FleetRunOptions {
+  logger: Logger;
+  /** The common start instant, `process.hrtime.bigint()` ns. */
+  startAtNs: bigint;
+  snapshotIntervalMs: number;
+  /** Aborting it stops the run gracefully; its reason becomes the stop reason. */
+  signal?: AbortSignal;
+  /** Aborting it ends the worker threads at once. */
+  forceSignal?: AbortSignal;
+  /** Cap of each worker's JavaScript heap, MB. Default: Node's. */
+  workerHeapMb?: number;
+  onProgress?: (progress: RunProgress) => void;
+}
+
+/** How the fleet's run ended. */
+export interface FleetRunOutcome {
+  /** One per worker, in worker order. */
+  results: WorkerResult[];
+  /** Workers that failed, one line each with the cause. */
+  workerErrors: string[];
+  /** Why the run stopped before its plan ended, or null. */
+  stopReason: string | null;
+  /** The stage when the run was first asked to stop, or the last one reached. */
+  stageReached: RunStage;
+  /** Sentences for the report's warnings. */
+  warnings: string[];
+}
+
+/** Runs every worker's slice of `plan` and collects their results. */
+export async function runFleet(
+  plan: Plan,
+  identities: IdentityMaterial[],
+  o: FleetRunOptions,
+): Promise<FleetRunOutcome> {
+  const tracker = new ProgressTracker(plan, o.startAtNs, o.onProgress);
+  const tally = new WorkerTally(o.startAtNs);
+  const pool = new FleetPool({ threads: plan.workers, heapMb: o.workerHeapMb });
+  const tasks = Array.from({ length: plan.workers }, (_, workerId) =>
+    pool.start(
+      {
+        workerId,
+        workers: plan.workers,
+        plan,
+        identities,
+        startAtNs: String(o.startAtNs),
+        snapshotIntervalMs: o.snapshotIntervalMs,
+      },
+      (m) => {
+        tracker.accept(m);
+        tally.accept(m);
+      },
+    ),
+  );
+  const stop = new StopControl(tracker, o.logger, (reason) => tasks.forEach((t) => t.stop(reason)));
+  stop.onForce(() => void pool.terminate());
+  const unlisten = stop.listen(o.signal, o.forceSignal);
+  const ticker = setInterval(() => tracker.tick(), o.snapshotIntervalMs);
+
+  const workerErrors: string[] = [];
+  const settled = await Promise.allSettled(
+    tasks.map((t) =>
+      t.result.catch((err: unknown) => {
+        if (!stop.forced) {
+          // One failed worker stops the others, so the run ends with what it has.
+          const line = `worker ${t.workerId} ${describeWorkerError(err)}`;
+          workerErrors.push(line);
+          o.logger.warn(`${line}; stopping the other workers`);
+          stop.request('worker-failed');
+        }
+        throw err;
+      }),
+    ),
+  );
+  clearInterval(ticker);
+  unlisten();
+  if (!stop.forced) await pool.close();
+
+  const warnings: string[] = [];
+  const results = settled.map((s, i) => {
+    if (s.status === 'fulfilled') return s.value;
+    if (stop.forced) {
+      warnings.push(
+        `worker ${i} was ended at once: its numbers are those of its last snapshot ` +
+          `(up to ${o.snapshotIntervalMs} ms missing) and its devices were not disconnected`,
+      );
+    }
+    return tally.resultOf(i, stop.reason ?? 'failed');
+  });
+  if (stop.timedOut) {
+    warnings.push(`workers did not stop within ${GRACEFUL_STOP_MS} ms and were ended`);
+  }
+  return {
+    results,
+    workerErrors,
+    stopReason: stop.reason,
+    stageReached: stop.stageAtStop ?? tracker.stage,
+    warnings,
+  };
+}
+
+/** The stop requests of one run: the first reason wins; force follows a grace period. */
+class StopControl {
+  reason: string | null = null;
+  stageAtStop: RunStage | null = null;
+  forced = false;
+  timedOut = false;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private forceHandlers: (() => void)[] = [];
+
+  constructor(
+    private readonly tracker: ProgressTracker,
+    private readonly log: Logger,
+    private readonly stopWorkers: (reason: string) => void,
+  ) {}
+
+  onForce(handler: () => void): void {
+    this.forceHandlers.push(handler);
+  }
+
+  /** Asks every worker to drain and disconnect; ends them if they take too long. */
+  request(reason: string): void {
+    if (this.reason !== null) return;
+    this.reason = reason;
+    this.stageAtStop = this.tracker.stage;
+    this.stopWorkers(reason);
+    this.graceTimer = setTimeout(() => {
+      this.timedOut = true;
+      this.log.warn(`workers did not stop within ${GRACEFUL_STOP_MS} ms: ending them`);
+      this.force();
+    }, GRACEFUL_STOP_MS);
+  }
+
+  /** Ends the worker threads now. A failed worker stays the reason; others get `-at-once`. */
+  force(): void {
+    if (this.forced) return;
+    this.request('stopped');
+    this.forced = true;
+    if (this.reason !== 'worker-failed') this.reason = `${this.reason ?? 'stopped'}-at-once`;
+    for (const handler of this.forceHandlers) handler();
+  }
+
+  /** Follows the caller's signals (already aborted ones too); returns the unsubscribe. */
+  listen(signal: AbortSignal | undefined, forceSignal: AbortSignal | undefined): () => void {
+    const onStop = () => this.request(String(signal?.reason ?? 'stopped'));
+    const onForce = () => this.force();
+    signal?.addEventListener('abort', onStop, { once: true });
+    forceSignal?.addEventListener('abort', onForce, { once: true });
+    if (signal?.aborted) onStop();
+    if (forceSignal?.aborted) onForce();
+    return () => {
+      clearTimeout(this.graceTimer);
+      signal?.removeEventListener('abort', onStop);
+      forceSignal?.removeEventListener('abort', onForce);
+    };
+  }
+}
+
+/** A worker's failure in words: out of memory, or the error it threw. */
+export function describeWorkerError(err: unknown): string {
+  const e: NodeJS.ErrnoException = err instanceof Error ? err : new Error(String(err));
+  if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    return `ran out of memory (${e.code}: ${e.message})`;
+  }
+  const where = e.stack?.split('\n')[1]?.trim();
+  return `failed: ${e.name}: ${e.message}${where ? ` (${where})` : ''}`;
+}
