@@ -12,6 +12,7 @@ import {
 } from '../report/document.js';
 import type { Plan } from '../scenario/plan.js';
 import { mergeFailures } from '../worker/failures.js';
+import { evaluateThresholds } from './thresholds.js';
 import type { RunStage, WorkerResult } from '../worker/protocol.js';
 
 const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -33,6 +34,8 @@ export interface AssembleInput {
   stageReached: RunStage;
   warnings: string[];
   timeSeries?: TimeSeries;
+  /** The threshold that stopped the run early (`abortOnFail`), if one did. */
+  abortedBy?: string | null;
 }
 
 /** The plan as the report shows it: paths and settings, never key material. */
@@ -59,6 +62,7 @@ export function reportOptions(plan: Plan): ReportDocument['options'] {
     mqtt: { ...plan.mqtt },
     connect: { ...plan.connect },
     traffic: plan.traffic === false ? false : { ...plan.traffic },
+    thresholds: plan.thresholds.map((t) => t.expression),
     durationSec: plan.durationSec,
     drainMs: plan.drainMs,
     phases: plan.phases,
@@ -87,13 +91,21 @@ export function assembleReport(input: AssembleInput): ReportDocument {
     deviceId: f.deviceId,
     count: f.count,
   }));
+  const durationMs = input.endedAt.getTime() - input.startedAt.getTime();
+  const phases = phaseReports(plan, results, input.startNs);
+  const thresholds = evaluateThresholds(
+    plan.thresholds,
+    { metrics, durationMs },
+    phases,
+    input.abortedBy ?? null,
+  );
   return buildReport({
     scenario: { name: plan.name, file: plan.file, sha256: plan.sha256 },
     options: reportOptions(plan),
     tool: { name: 'fleetbench', version: TOOL_VERSION },
     startedAt: input.startedAt.toISOString(),
     endedAt: input.endedAt.toISOString(),
-    durationMs: input.endedAt.getTime() - input.startedAt.getTime(),
+    durationMs,
     partial: stoppedEarly
       ? {
           reason: input.workerErrors.length > 0 ? 'worker-failed' : (input.stopReason ?? 'stopped'),
@@ -103,7 +115,8 @@ export function assembleReport(input: AssembleInput): ReportDocument {
     warnings,
     metrics,
     failures,
-    phases: phaseReports(plan, results, input.startNs),
+    phases,
+    ...(thresholds.length > 0 ? { thresholds } : {}),
     ...(input.timeSeries ? { timeSeries: input.timeSeries } : {}),
   });
 }

@@ -10,6 +10,7 @@ import type { Plan } from '../scenario/plan.js';
 import type { IdentityMaterial, RunStage, WorkerResult } from '../worker/protocol.js';
 import { FleetPool } from './pool.js';
 import { ProgressTracker, type RunProgress } from './progress.js';
+import { brokenAbortRule } from './thresholds.js';
 import { WorkerTally } from './worker-tally.js';
 
 /** How long stopped workers get to drain and disconnect before they are ended, ms. */
@@ -42,6 +43,8 @@ export interface FleetRunOutcome {
   stageReached: RunStage;
   /** Sentences for the report's warnings. */
   warnings: string[];
+  /** The `abortOnFail` threshold that stopped the run, or null. */
+  abortedBy: string | null;
 }
 
 /** Runs every worker's slice of `plan` and collects their results. */
@@ -50,7 +53,8 @@ export async function runFleet(
   identities: IdentityMaterial[],
   o: FleetRunOptions,
 ): Promise<FleetRunOutcome> {
-  const tracker = new ProgressTracker(plan, o.startAtNs, o.onProgress);
+  const watching = plan.thresholds.some((t) => t.abortOnFail);
+  const tracker = new ProgressTracker(plan, o.startAtNs, o.onProgress, watching);
   const tally = new WorkerTally(o.startAtNs);
   const pool = new FleetPool({ threads: plan.workers, heapMb: o.workerHeapMb });
   const tasks = Array.from({ length: plan.workers }, (_, workerId) =>
@@ -72,7 +76,18 @@ export async function runFleet(
   const stop = new StopControl(tracker, o.logger, (reason) => tasks.forEach((t) => t.stop(reason)));
   stop.onForce(() => void pool.terminate());
   const unlisten = stop.listen(o.signal, o.forceSignal);
-  const ticker = setInterval(() => tracker.tick(), o.snapshotIntervalMs);
+  let abortedBy: string | null = null;
+  const ticker = setInterval(() => {
+    tracker.tick();
+    const totals = tracker.totals;
+    if (abortedBy !== null || totals === null) return;
+    const elapsedMs = Number(process.hrtime.bigint() - o.startAtNs) / 1e6;
+    const broken = brokenAbortRule(plan.thresholds, totals, elapsedMs);
+    if (broken === null) return;
+    abortedBy = broken.expression;
+    o.logger.warn(`threshold ${broken.expression} failed: stopping the run`);
+    stop.request('threshold');
+  }, o.snapshotIntervalMs);
 
   const workerErrors: string[] = [];
   const settled = await Promise.allSettled(
@@ -113,6 +128,7 @@ export async function runFleet(
     stopReason: stop.reason,
     stageReached: stop.stageAtStop ?? tracker.stage,
     warnings,
+    abortedBy,
   };
 }
 

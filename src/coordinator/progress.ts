@@ -30,6 +30,8 @@ export class ProgressTracker {
   private readonly steps: RunStage[];
   private readonly connectedBy = new Map<number, number>();
   private pending: MetricsSnapshot[] = [];
+  /** Everything merged so far; kept only when asked for (it costs a merge per tick). */
+  private running: MetricsSnapshot | null = null;
   private errors = 0;
   private lastTickNs: bigint;
 
@@ -37,6 +39,7 @@ export class ProgressTracker {
     private readonly plan: Plan,
     private readonly startNs: bigint,
     private readonly onProgress?: (p: RunProgress) => void,
+    private readonly keepTotals = false,
   ) {
     this.lastTickNs = startNs;
     this.steps = runSteps(plan);
@@ -61,6 +64,11 @@ export class ProgressTracker {
     }
   }
 
+  /** Everything the workers reported up to the last tick (with `keepTotals`), or null. */
+  get totals(): MetricsSnapshot | null {
+    return this.running;
+  }
+
   /** Emits one progress record for the snapshots received since the last tick. */
   tick(): void {
     const now = process.hrtime.bigint();
@@ -68,6 +76,9 @@ export class ProgressTracker {
     this.lastTickNs = now;
     const merged = this.pending.length > 0 ? mergeSnapshots(this.pending) : null;
     this.pending = [];
+    if (this.keepTotals && merged !== null) {
+      this.running = this.running === null ? merged : mergeSnapshots([this.running, merged]);
+    }
     const c = merged?.counters ?? {};
     const rt = merged?.histograms.roundtrip;
     const rtSummary = rt === undefined ? null : summarize(rt);

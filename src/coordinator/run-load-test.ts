@@ -158,6 +158,7 @@ async function execute(
     workerErrors: outcome.workerErrors,
     stopReason: outcome.stopReason,
     stageReached: outcome.stageReached,
+    abortedBy: outcome.abortedBy,
     warnings: [...options.warnings, ...outcome.warnings],
     startNs: startAtNs,
   });

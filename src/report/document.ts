@@ -80,6 +80,12 @@ export interface ThresholdVerdict {
   ok: boolean;
   /** The measured value, in the rule's unit; `null` when there was nothing to measure. */
   actual: number | null;
+  /** The rule's unit (`ms`, `%`, ... or '' for a plain number). */
+  unit?: string;
+  /** The phase whose metrics the rule was checked against; `null` for the whole run. */
+  phase?: string | null;
+  /** True when this rule stopped the run early (`abortOnFail`). */
+  aborted?: boolean;
 }
 
 /**

@@ -60,6 +60,7 @@ export function renderSummary(report: ReportDocument, options: RenderSummaryOpti
     latencyTable(report),
     phaseTable(report),
     failureLines(report, paint).join('\n'),
+    thresholdLines(report, paint).join('\n'),
   ];
   return sections.filter((s) => s !== '').join('\n\n');
 }
@@ -174,6 +175,26 @@ function latencyTable(report: ReportDocument): string {
     table.push([LATENCY_LABELS[name], formatCount(s.count), ...values]);
   }
   return table.toString();
+}
+
+/** One line per threshold: `pass  connect.p99 < 500ms: 123 ms`; failures in red. */
+function thresholdLines(report: ReportDocument, paint: Paint): string[] {
+  const verdicts = report.thresholds ?? [];
+  if (verdicts.length === 0) return [];
+  const failed = verdicts.filter((v) => !v.ok).length;
+  const head = failed === 0 ? 'thresholds: all passed' : `thresholds: ${failed} failed`;
+  const lines = [paint(head, failed === 0 ? 'bold' : 'red')];
+  for (const v of verdicts) {
+    const unit = v.unit === undefined || v.unit === '' ? '' : ` ${v.unit}`;
+    const value = v.actual === null ? 'nothing measured' : `${v.actual}${unit}`;
+    const scope = v.phase === undefined || v.phase === null ? '' : ` in phase ${v.phase}`;
+    const stopped = v.aborted === true ? ' (stopped the run)' : '';
+    const line = fitLine(
+      `  ${v.ok ? 'pass' : 'FAIL'}  ${v.expression}${scope}: ${value}${stopped}`,
+    );
+    lines.push(v.ok ? line : paint(line, 'red'));
+  }
+  return lines;
 }
 
 function failureLines(report: ReportDocument, paint: Paint): string[] {

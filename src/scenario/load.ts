@@ -12,6 +12,7 @@ import type { z } from 'zod';
 import { FleetbenchError } from '../errors.js';
 import type { GroupPlan, IdentityPlan, Plan, TargetPlan } from './plan.js';
 import { resolvePhases } from './phases.js';
+import { parseThreshold, type ThresholdPlan } from './thresholds.js';
 import { ScenarioSchema, type Scenario } from './schema.js';
 import { compileIdentity, compileTemplate } from './template.js';
 
@@ -21,6 +22,8 @@ export interface ScenarioOverrides {
   devices?: number;
   workers?: number;
   durationSec?: number;
+  /** Threshold rules (`--threshold`), added to the file's. */
+  thresholds?: string[];
 }
 
 /** Where the default identity files live (what `certs init` writes). */
@@ -90,7 +93,9 @@ export function planScenario(raw: unknown, source: PlanSource): Plan {
   }
   const scenario = result.data;
   const resolved = resolvePhases(scenario);
-  const problems = [...checkSemantics(scenario), ...resolved.problems];
+  const phaseNames = new Set(resolved.phases.map((p) => p.name));
+  const thresholds = resolveThresholds(scenario, source.overrides?.thresholds ?? [], phaseNames);
+  const problems = [...checkSemantics(scenario), ...resolved.problems, ...thresholds.problems];
   if (problems.length > 0) throw invalid(source.label, problems);
 
   const baseDir = source.file ? path.dirname(source.file) : process.cwd();
@@ -113,6 +118,7 @@ export function planScenario(raw: unknown, source: PlanSource): Plan {
     durationSec: scenario.durationSec,
     drainMs: scenario.drainMs,
     phases: resolved.phases,
+    thresholds: thresholds.list,
     reconnect: scenario.reconnect === undefined ? null : scenario.reconnect || null,
   };
 }
@@ -198,6 +204,37 @@ function applyOverrides(raw: unknown, o: ScenarioOverrides): unknown {
       out.phases = out.phases.map((p) => withDuration(p, o.durationSec));
   }
   return out;
+}
+
+/** Parses the file's thresholds and the command line's, every problem with its path. */
+function resolveThresholds(
+  s: Scenario,
+  fromCli: string[],
+  phases: ReadonlySet<string>,
+): { list: ThresholdPlan[]; problems: string[] } {
+  const list: ThresholdPlan[] = [];
+  const problems: string[] = [];
+  const add = (where: string, parse: () => ThresholdPlan) => {
+    try {
+      const t = parse();
+      if (t.phase !== null && !phases.has(t.phase)) {
+        problems.push(`${where}.phase names no phase of the scenario (got "${t.phase}")`);
+      }
+      if (t.phase !== null && t.abortOnFail) {
+        problems.push(`${where}: abortOnFail works on the whole run's totals, not a phase's`);
+      }
+      list.push(t);
+    } catch (err) {
+      problems.push(err instanceof Error ? err.message : String(err));
+    }
+  };
+  (s.thresholds ?? []).forEach((t, i) => {
+    const where = `thresholds[${i}]`;
+    if (typeof t === 'string') add(where, () => parseThreshold(t, where));
+    else add(where, () => parseThreshold(t.expression, where, t));
+  });
+  for (const rule of fromCli) add('--threshold', () => parseThreshold(rule, '--threshold'));
+  return { list, problems };
 }
 
 function withDuration(phase: unknown, durationSec: number | undefined): unknown {

@@ -6,6 +6,7 @@
 import type { ReconnectPolicy } from './phase-schema.js';
 import { describePhase, type PhasePlan } from './phases.js';
 import type { Scenario } from './schema.js';
+import type { ThresholdPlan } from './thresholds.js';
 
 export type { PhasePlan } from './phases.js';
 export type { ReconnectPolicy } from './phase-schema.js';
@@ -65,6 +66,8 @@ export interface Plan {
   drainMs: number;
   /** The phases in order, every count and rate resolved. */
   phases: PhasePlan[];
+  /** Rules checked at the end (and, with `abortOnFail`, during the run). */
+  thresholds: ThresholdPlan[];
   /** How dropped connections come back; `null`: they do not (storms use the defaults). */
   reconnect: ReconnectPolicy | null;
 }
@@ -99,5 +102,10 @@ export function describePlan(plan: Plan): string[] {
   );
   for (const p of plan.phases) lines.push(`  ${describePhase(p, plan.traffic !== false)}`);
   lines.push(`  drain: up to ${plan.drainMs} ms, then disconnect`);
+  for (const t of plan.thresholds) {
+    const scope = t.phase === null ? '' : ` in phase ${t.phase}`;
+    const abort = t.abortOnFail ? ' (stops the run when broken)' : '';
+    lines.push(`  threshold: ${t.expression}${scope}${abort}`);
+  }
   return lines;
 }

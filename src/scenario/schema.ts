@@ -99,6 +99,17 @@ export const TrafficSchema = z.strictObject({
   payloadBytes: z.int().min(16).max(268_435_455).default(64),
 });
 
+export const ThresholdSchema = z.strictObject({
+  /** The rule: `<metric path> <op> <value>[unit]`. */
+  expression: z.string().min(1),
+  /** Evaluate against this phase's metrics. Default: the whole run's. */
+  phase: z.string().min(1).optional(),
+  /** Stop the run as soon as the running totals break the rule. Default false. */
+  abortOnFail: z.boolean().default(false),
+  /** With `abortOnFail`: evaluate only after this many seconds. Default 0. */
+  delayAbortEvalSec: z.number().nonnegative().max(86_400).default(0),
+});
+
 export const ScenarioSchema = z.strictObject({
   /** Scenario name, used in report file names. */
   name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 . _ -'),
@@ -117,6 +128,16 @@ export const ScenarioSchema = z.strictObject({
   connect: ConnectSchema.prefault({}),
   /** Own-topic round-trip traffic. `false` for a connect-only run. */
   traffic: z.union([TrafficSchema, z.literal(false)]).prefault({}),
+  /**
+   * Rules checked at the end of the run, k6 style (`connect.p99 < 500ms`); one that fails
+   * makes the run exit with code 3. A rule, or an object with `phase` (check that phase's
+   * metrics), `abortOnFail` (stop the run as soon as the running totals break it) and
+   * `delayAbortEvalSec` (not before this many seconds). Default: none.
+   */
+  thresholds: z
+    .array(z.union([z.string().min(1), ThresholdSchema]))
+    .max(100)
+    .optional(),
   /**
    * The run's phases, in order. Default: a `ramp` at `connect.ratePerSec`, then `steady`
    * (or `hold` with `traffic: false`) for `durationSec`.

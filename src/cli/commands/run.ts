@@ -20,6 +20,8 @@ interface RunArgs {
   json: boolean;
   quiet: boolean;
   'worker-heap-mb': number | undefined;
+  threshold: string[] | undefined;
+  'dry-run': boolean;
 }
 
 export function runCommand(setExit: (code: number) => void): CommandModule<object, RunArgs> {
@@ -48,6 +50,16 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
         .option('worker-heap-mb', {
           type: 'number',
           describe: "Cap of each worker thread's JavaScript heap, MB (default: Node's)",
+        })
+        .option('threshold', {
+          type: 'string',
+          array: true,
+          describe: 'A rule such as "connect.p99 < 500ms" (repeatable; added to the file\'s)',
+        })
+        .option('dry-run', {
+          type: 'boolean',
+          default: false,
+          describe: 'Check the scenario and print the plan; connect nothing',
         }),
     handler: async (args) => {
       const plan = await loadScenario(args.scenario, {
@@ -57,9 +69,14 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
           devices: args.devices,
           workers: args.workers,
           durationSec: args.duration,
+          thresholds: args.threshold,
         },
       });
       const log = stderrLogger();
+      if (args['dry-run']) {
+        process.stdout.write(`${describePlan(plan).join('\n')}\ndry run: nothing was started\n`);
+        return;
+      }
       for (const line of describePlan(plan)) log.info(line);
 
       const stop = new AbortController();
@@ -104,24 +121,30 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
   };
 }
 
-/** 130 for an interrupted run, 1 for one a worker failure cut short, else 0. */
+/**
+ * 130 for an interrupted run, 1 for one a worker failure cut short, 3 when a threshold
+ * failed, else 0: in that order of precedence.
+ */
 function exitCodeOf(report: ReportDocument, interrupted: boolean): number {
-  if (report.partial === null) return ExitCode.ok;
   if (interrupted) return ExitCode.interrupted;
-  const prefix = 'worker failed: ';
-  const failed = report.warnings
-    .filter((w) => w.startsWith(prefix))
-    .map((w) => w.slice(prefix.length));
-  process.stderr.write(
-    `${formatError(
-      new FleetbenchError('E_WORKER', `the run was cut short: ${failed.join('; ')}`, {
-        hint:
-          'a worker out of memory needs a larger --worker-heap-mb or more --workers; ' +
-          'anything else is a fleetbench bug: please report it with the report file',
-      }),
-    )}\n`,
-  );
-  return ExitCode.internal;
+  if (report.partial !== null && report.partial.reason !== 'threshold') {
+    const prefix = 'worker failed: ';
+    const failed = report.warnings
+      .filter((w) => w.startsWith(prefix))
+      .map((w) => w.slice(prefix.length));
+    process.stderr.write(
+      `${formatError(
+        new FleetbenchError('E_WORKER', `the run was cut short: ${failed.join('; ')}`, {
+          hint:
+            'a worker out of memory needs a larger --worker-heap-mb or more --workers; ' +
+            'anything else is a fleetbench bug: please report it with the report file',
+        }),
+      )}\n`,
+    );
+    return ExitCode.internal;
+  }
+  if (report.thresholds?.some((t) => !t.ok) === true) return ExitCode.threshold;
+  return ExitCode.ok;
 }
 
 function formatProgress(p: RunProgress): string {
