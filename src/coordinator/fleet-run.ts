@@ -6,11 +6,13 @@
  */
 
 import type { Logger } from '../logger.js';
+import type { TimeSeries } from '../report/document.js';
 import type { Plan } from '../scenario/plan.js';
 import type { IdentityMaterial, RunStage, WorkerResult } from '../worker/protocol.js';
 import { FleetPool } from './pool.js';
 import { ProgressTracker, type RunProgress } from './progress.js';
 import { brokenAbortRule } from './thresholds.js';
+import { TimeSeriesCollector } from './time-series.js';
 import { WorkerTally } from './worker-tally.js';
 
 /** How long stopped workers get to drain and disconnect before they are ended, ms. */
@@ -21,6 +23,8 @@ export interface FleetRunOptions {
   logger: Logger;
   /** The common start instant, `process.hrtime.bigint()` ns. */
   startAtNs: bigint;
+  /** Wall-clock time of `startAtNs` (the time series' origin). */
+  startAtWall: Date;
   snapshotIntervalMs: number;
   /** Aborting it stops the run gracefully; its reason becomes the stop reason. */
   signal?: AbortSignal;
@@ -45,6 +49,8 @@ export interface FleetRunOutcome {
   warnings: string[];
   /** The `abortOnFail` threshold that stopped the run, or null. */
   abortedBy: string | null;
+  /** The workers' interval snapshots on the run's grid, merged per interval. */
+  timeSeries: TimeSeries;
 }
 
 /** Runs every worker's slice of `plan` and collects their results. */
@@ -56,6 +62,12 @@ export async function runFleet(
   const watching = plan.thresholds.some((t) => t.abortOnFail);
   const tracker = new ProgressTracker(plan, o.startAtNs, o.onProgress, watching);
   const tally = new WorkerTally(o.startAtNs);
+  const series = new TimeSeriesCollector(
+    o.startAtNs,
+    o.startAtWall,
+    o.snapshotIntervalMs,
+    plan.workers,
+  );
   const pool = new FleetPool({ threads: plan.workers, heapMb: o.workerHeapMb });
   const tasks = Array.from({ length: plan.workers }, (_, workerId) =>
     pool.start(
@@ -70,6 +82,7 @@ export async function runFleet(
       (m) => {
         tracker.accept(m);
         tally.accept(m);
+        if (m.type === 'snapshot') series.accept(m.workerId, m.snapshot);
       },
     ),
   );
@@ -92,16 +105,19 @@ export async function runFleet(
   const workerErrors: string[] = [];
   const settled = await Promise.allSettled(
     tasks.map((t) =>
-      t.result.catch((err: unknown) => {
-        if (!stop.forced) {
-          // One failed worker stops the others, so the run ends with what it has.
-          const line = `worker ${t.workerId} ${describeWorkerError(err)}`;
-          workerErrors.push(line);
-          o.logger.warn(`${line}; stopping the other workers`);
-          stop.request('worker-failed');
-        }
-        throw err;
-      }),
+      // A finished worker no longer holds time-series intervals open.
+      t.result
+        .finally(() => series.workerDone(t.workerId))
+        .catch((err: unknown) => {
+          if (!stop.forced) {
+            // One failed worker stops the others, so the run ends with what it has.
+            const line = `worker ${t.workerId} ${describeWorkerError(err)}`;
+            workerErrors.push(line);
+            o.logger.warn(`${line}; stopping the other workers`);
+            stop.request('worker-failed');
+          }
+          throw err;
+        }),
     ),
   );
   clearInterval(ticker);
@@ -129,6 +145,7 @@ export async function runFleet(
     stageReached: stop.stageAtStop ?? tracker.stage,
     warnings,
     abortedBy,
+    timeSeries: series.result(),
   };
 }
 

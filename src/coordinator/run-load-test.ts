@@ -144,6 +144,7 @@ async function execute(
   const outcome = await runFleet(plan, identities, {
     logger: options.logger,
     startAtNs,
+    startAtWall: new Date(startedAt.getTime() + START_DELAY_MS),
     snapshotIntervalMs: options.snapshotIntervalMs ?? 1000,
     signal: options.signal,
     forceSignal: options.forceSignal,
@@ -161,6 +162,7 @@ async function execute(
     abortedBy: outcome.abortedBy,
     warnings: [...options.warnings, ...outcome.warnings],
     startNs: startAtNs,
+    timeSeries: outcome.timeSeries,
   });
   const reportPath = await writeReport(options.outDir, report);
   return { report, reportPath };

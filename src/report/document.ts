@@ -110,8 +110,16 @@ export interface PhaseReport {
  * in JSON, so any interval can be re-read without loss (issue 5). Optional in format 1.
  */
 export interface TimeSeries {
-  /** Nominal interval length, ms. */
+  /** Nominal interval length, ms: interval k starts about `k * intervalMs` after `startNs`. */
   intervalMs: number;
+  /** The series' origin, `process.hrtime.bigint()` ns as a decimal string (the run's start). */
+  startNs: string;
+  /** Wall-clock time of `startNs`, ISO 8601: what aligns the series of shards on one clock. */
+  startedAt: string;
+  /**
+   * The intervals in time order, each merged across workers, with its own `startNs`/`endNs`
+   * on the clock of `startNs`. Intervals in which nothing reported are left out.
+   */
   intervals: MetricsSnapshot[];
 }
 

@@ -103,14 +103,28 @@ export function reportProblems(doc: Obj): string[] {
   }
   if (doc.timeSeries !== undefined) {
     const series = p.object(doc, 'timeSeries', '');
-    if (series) p.array(series, 'intervals', '.timeSeries');
+    if (series) timeSeriesProblems(p, series);
   }
 
   // Paths were built with a leading dot so nested and top-level read alike; drop it.
   return p.list.map((line) => line.replace(/^\./, ''));
 }
 
-function metricsProblems(p: Problems, metrics: Obj, at = '.metrics'): void {
+function timeSeriesProblems(p: Problems, series: Obj): void {
+  const at = '.timeSeries';
+  p.number(series, 'intervalMs', at);
+  p.string(series, 'startedAt', at);
+  if (typeof series.startNs !== 'string' || !/^\d+$/.test(series.startNs)) {
+    p.add(`${at}.startNs`, 'must be a decimal string of nanoseconds', series.startNs);
+  }
+  p.array(series, 'intervals', at)?.forEach((interval, i) => {
+    const path = `${at}.intervals[${i}]`;
+    if (!isObject(interval)) return p.add(path, 'must be an object', interval);
+    metricsProblems(p, interval, path, false);
+  });
+}
+
+function metricsProblems(p: Problems, metrics: Obj, at = '.metrics', withLatency = true): void {
   for (const key of ['startNs', 'endNs']) {
     const value = metrics[key];
     if (typeof value !== 'string' || !/^\d+$/.test(value)) {
@@ -120,5 +134,5 @@ function metricsProblems(p: Problems, metrics: Obj, at = '.metrics'): void {
   p.record(metrics, 'counters', at, 'number');
   p.record(metrics, 'gauges', at, 'number');
   p.record(metrics, 'histograms', at, 'string');
-  p.object(metrics, 'latency', at);
+  if (withLatency) p.object(metrics, 'latency', at);
 }

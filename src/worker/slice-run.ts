@@ -16,6 +16,7 @@ import { MetricsRecorder } from '../metrics/recorder.js';
 import type { MetricsSnapshot } from '../metrics/types.js';
 import type { PhasePlan, Plan } from '../scenario/plan.js';
 import { rampOffsetMs, workerShare } from '../scenario/phases.js';
+import { startAlignedTicker } from './aligned-ticker.js';
 import { FailureLog } from './failures.js';
 import {
   runSteps,
@@ -73,7 +74,10 @@ export class SliceRun {
     this.port.on('message', (m: CoordinatorMessage) => {
       if (m.type === 'stop') this.stoppedBy ??= m.reason;
     });
-    const snapshots = setInterval(() => this.sendSnapshot(), this.task.snapshotIntervalMs);
+    // Snapshots on the run's common grid, so every worker's intervals line up in the time series.
+    const snapshots = startAlignedTicker(this.startNs, this.task.snapshotIntervalMs, () =>
+      this.sendSnapshot(),
+    );
     try {
       const wait = -this.nowMs();
       if (wait > 0) await sleep(wait);
@@ -87,7 +91,7 @@ export class SliceRun {
       await this.settleLateConnects();
       this.setStage('done');
     } finally {
-      clearInterval(snapshots);
+      snapshots.stop();
     }
     this.closePhase();
     const result: WorkerResult = {
