@@ -10,11 +10,12 @@ import { ensureDefaultCerts, certsLayout } from '../fleet/certs-init.js';
 import { loadTlsIdentity } from '../fleet/identity-files.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { ReportDocument } from '../report/document.js';
-import { checkWritable, writeReport } from '../report/write.js';
+import { checkWritable } from '../report/write.js';
 import type { Plan } from '../scenario/plan.js';
 import type { IdentityMaterial } from '../worker/protocol.js';
 import { assembleReport } from './assemble-report.js';
 import { runFleet } from './fleet-run.js';
+import { saveReport, type SavedReport } from './save-report.js';
 import type { RunProgress } from './progress.js';
 
 export type { RunProgress } from './progress.js';
@@ -49,10 +50,13 @@ export interface RunLoadTestOptions {
   snapshotIntervalMs?: number;
 }
 
-export interface RunLoadTestResult {
+/**
+ * The run's report and where it went. A report that could not be written to `outDir` (a disk
+ * that filled during the run) is in the OS temp directory instead, and `writeError` says why;
+ * `reportPath` is null only when that failed too: the report is then only in memory.
+ */
+export interface RunLoadTestResult extends SavedReport {
   report: ReportDocument;
-  /** Where the report was written. */
-  reportPath: string;
 }
 
 /** Delay between planning the common start instant and the first connect, ms. */
@@ -164,6 +168,5 @@ async function execute(
     startNs: startAtNs,
     timeSeries: outcome.timeSeries,
   });
-  const reportPath = await writeReport(options.outDir, report);
-  return { report, reportPath };
+  return { report, ...(await saveReport(options.outDir, report)) };
 }

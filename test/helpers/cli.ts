@@ -152,9 +152,9 @@ export interface CliWorkspace {
   readonly dir: string;
   /**
    * Writes `scenario` as `<name>.json` and returns the arguments that run it with reports in
-   * their own directory `out`.
+   * `out` (default: a directory of its own).
    */
-  runArgs(scenario: object, name: string): Promise<{ args: string[]; out: string }>;
+  runArgs(scenario: object, name: string, out?: string): Promise<{ args: string[]; out: string }>;
 }
 
 /** Registers `before`/`after` hooks that make and remove a {@link CliWorkspace}. */
@@ -180,9 +180,8 @@ export function useCliWorkspace(prefix: string): CliWorkspace {
     get dir() {
       return ready(dir);
     },
-    async runArgs(scenario, name) {
+    async runArgs(scenario, name, out = path.join(ready(dir), `${name}-reports`)) {
       const file = path.join(ready(dir), `${name}.json`);
-      const out = path.join(ready(dir), `${name}-reports`);
       await writeFile(file, JSON.stringify(scenario));
       return { args: ['run', file, '--out', out, '--certs', ready(pki).dir], out };
     },

@@ -12,7 +12,7 @@ export async function runScenario(
   scenario: Record<string, unknown>,
   certsDir: string,
   signal?: AbortSignal,
-): Promise<RunLoadTestResult> {
+): Promise<RunLoadTestResult & { reportPath: string }> {
   const plan = planScenario(scenario, {
     file: null,
     sha256: null,
@@ -20,7 +20,12 @@ export async function runScenario(
     certsDir,
   });
   const outDir = await mkdtemp(path.join(os.tmpdir(), 'fleetbench-reports-'));
-  return runLoadTest({ plan, certsDir, outDir, signal });
+  const result = await runLoadTest({ plan, certsDir, outDir, signal });
+  const { reportPath } = result;
+  if (result.writeError !== null || reportPath === null) {
+    throw new Error(`the report was not written to ${outDir}: ${String(result.writeError)}`);
+  }
+  return { ...result, reportPath };
 }
 
 /** A counter of the report, 0 when absent. */

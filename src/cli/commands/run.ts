@@ -99,7 +99,7 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
-        const { report, reportPath } = await runLoadTest({
+        const { report, reportPath, writeError } = await runLoadTest({
           plan,
           certsDir: args.certs,
           outDir: args.out,
@@ -111,8 +111,19 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
         });
         const text = args.json ? JSON.stringify(report, null, 2) : renderSummary(report);
         process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-        log.info(`report written to ${reportPath}`);
-        setExit(exitCodeOf(report, stop.signal.aborted));
+        if (writeError === null) {
+          log.info(`report written to ${reportPath}`);
+          setExit(exitCodeOf(report, stop.signal.aborted));
+        } else {
+          // The summary is out; now say loudly that the report is not where it was asked for.
+          const where =
+            reportPath === null
+              ? 'the report was not saved anywhere (the summary above is all that is left; ' +
+                '--json prints the whole report to stdout)'
+              : `the report was written to ${reportPath} instead`;
+          process.stderr.write(`${formatError(writeError)}\n${where}\n`);
+          setExit(ExitCode.setup);
+        }
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
