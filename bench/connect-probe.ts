@@ -1,0 +1,75 @@
+/**
+ * The connect probe, run in a child process: connect many devices with bounded connects in
+ * flight, take this process's CPU over the connect phase, then read memory while holding them.
+ */
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BenchClient, Connector } from './clients.js';
+import type { ConnectProbeResult, ConnectProbeSpec } from './protocol.js';
+
+/** Hooks the probe calls at the edges of its measured phase (the parent samples the broker). */
+export interface PhaseHooks {
+  /** Resolves when the measured phase may start. */
+  ready(): Promise<void>;
+  /** The measured phase ended. */
+  measured(): void;
+}
+
+/** Runs a full GC (the probe runs with --expose-gc) and reads memory. */
+export async function settledMemory(): Promise<NodeJS.MemoryUsage> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await sleep(50);
+  }
+  return process.memoryUsage();
+}
+
+/** Connects, holds, measures, closes. Never throws for a failed connect: it is counted. */
+export async function runConnectProbe(
+  spec: ConnectProbeSpec,
+  connect: Connector,
+  hooks: PhaseHooks,
+): Promise<ConnectProbeResult> {
+  const before = await settledMemory();
+  await hooks.ready();
+
+  const held: BenchClient[] = [];
+  let failed = 0;
+  let firstError: string | null = null;
+  let next = 0;
+  const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
+  const lane = async (): Promise<void> => {
+    while (next < spec.connections) {
+      const i = next++;
+      const target = spec.targets[i % spec.targets.length];
+      if (target === undefined) return;
+      try {
+        held.push(await connect(target, `bench-${spec.client}-${i}`));
+      } catch (err) {
+        failed++;
+        firstError ??= err instanceof Error ? err.message : String(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(spec.inFlight, spec.connections) }, lane));
+  const cpu = process.cpuUsage(cpu0);
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  hooks.measured();
+
+  await sleep(spec.settleMs);
+  const heldMemory = await settledMemory();
+  for (const c of held) c.close();
+  return {
+    connected: held.length,
+    failed,
+    firstError,
+    wallMs,
+    cpuUs: cpu.user + cpu.system,
+    rssBeforeBytes: before.rss,
+    rssHeldBytes: heldMemory.rss,
+    heapBeforeBytes: before.heapUsed,
+    heapHeldBytes: heldMemory.heapUsed,
+  };
+}
