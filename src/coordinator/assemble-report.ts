@@ -1,6 +1,8 @@
 /** Turns the workers' results into the report document. */
 
 import { createRequire } from 'node:module';
+import { brokerHints } from '../metrics/broker-hints.js';
+import { saturationWarning, type LoadGeneratorHealth } from '../metrics/health.js';
 import { mergeSnapshots } from '../metrics/merge.js';
 import type { MetricsSnapshot } from '../metrics/types.js';
 import {
@@ -36,6 +38,8 @@ export interface AssembleInput {
   timeSeries?: TimeSeries;
   /** The threshold that stopped the run early (`abortOnFail`), if one did. */
   abortedBy?: string | null;
+  /** The workers' self-monitoring over the run. */
+  loadGenerator?: LoadGeneratorHealth;
 }
 
 /** The plan as the report shows it: paths and settings, never key material. */
@@ -84,7 +88,13 @@ export function assembleReport(input: AssembleInput): ReportDocument {
       ? mergeSnapshots(totals)
       : { startNs: String(input.startNs), endNs: nowNs, counters: {}, gauges: {}, histograms: {} };
   const stoppedEarly = input.stopReason !== null || input.workerErrors.length > 0;
-  const warnings = [...input.warnings, ...input.workerErrors.map((e) => `worker failed: ${e}`)];
+  const saturated = input.loadGenerator ? saturationWarning(input.loadGenerator) : null;
+  const warnings = [
+    ...input.warnings,
+    ...input.workerErrors.map((e) => `worker failed: ${e}`),
+    ...(saturated === null ? [] : [saturated]),
+    ...brokerHints(metrics),
+  ];
   const failures = mergeFailures(results.map((r) => r.failures)).map((f) => ({
     category: f.code === undefined ? f.category : `${f.category}.${f.code}`,
     message: f.message,
@@ -118,6 +128,7 @@ export function assembleReport(input: AssembleInput): ReportDocument {
     phases,
     ...(thresholds.length > 0 ? { thresholds } : {}),
     ...(input.timeSeries ? { timeSeries: input.timeSeries } : {}),
+    ...(input.loadGenerator ? { loadGenerator: input.loadGenerator } : {}),
   });
 }
 

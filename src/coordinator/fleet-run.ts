@@ -7,6 +7,7 @@
 
 import type { Logger } from '../logger.js';
 import type { TimeSeries } from '../report/document.js';
+import type { LoadGeneratorHealth } from '../metrics/health.js';
 import type { Plan } from '../scenario/plan.js';
 import type { IdentityMaterial, RunStage, WorkerResult } from '../worker/protocol.js';
 import { FleetPool } from './pool.js';
@@ -51,6 +52,8 @@ export interface FleetRunOutcome {
   abortedBy: string | null;
   /** The workers' interval snapshots on the run's grid, merged per interval. */
   timeSeries: TimeSeries;
+  /** The workers' self-monitoring over the run, and this process's CPU. */
+  loadGenerator: LoadGeneratorHealth;
 }
 
 /** Runs every worker's slice of `plan` and collects their results. */
@@ -59,6 +62,8 @@ export async function runFleet(
   identities: IdentityMaterial[],
   o: FleetRunOptions,
 ): Promise<FleetRunOutcome> {
+  const cpuAtStart = process.cpuUsage();
+  const wallAtStart = process.hrtime.bigint();
   const watching = plan.thresholds.some((t) => t.abortOnFail);
   const tracker = new ProgressTracker(plan, o.startAtNs, o.onProgress, watching);
   const tally = new WorkerTally(o.startAtNs);
@@ -146,7 +151,15 @@ export async function runFleet(
     warnings,
     abortedBy,
     timeSeries: series.result(),
+    loadGenerator: tracker.health.summary(cpuCoresSince(cpuAtStart, wallAtStart)),
   };
+}
+
+/** CPU of this process (every thread) since the given instants, in cores. */
+function cpuCoresSince(cpu: NodeJS.CpuUsage, wallNs: bigint): number | null {
+  const used = process.cpuUsage(cpu);
+  const wallMs = Number(process.hrtime.bigint() - wallNs) / 1e6;
+  return wallMs > 0 ? (used.user + used.system) / 1000 / wallMs : null;
 }
 
 /** The stop requests of one run: the first reason wins; force follows a grace period. */

@@ -3,6 +3,7 @@
  * the connected count and the round-trip p99 of the last interval.
  */
 
+import { HealthTracker } from '../metrics/health.js';
 import { mergeSnapshots, summarize } from '../metrics/merge.js';
 import type { MetricsSnapshot } from '../metrics/types.js';
 import type { Plan } from '../scenario/plan.js';
@@ -22,6 +23,11 @@ export interface RunProgress {
   errors: number;
   /** Round-trip p99 over the last interval, ms; null when none was measured. */
   roundtripP99Ms: number | null;
+  /**
+   * Why the load generator is saturated now (`worker 1: CPU 97% of a core > 90%`, one per
+   * worker past a limit in its latest interval); empty when it is not.
+   */
+  saturated: string[];
 }
 
 export class ProgressTracker {
@@ -34,6 +40,8 @@ export class ProgressTracker {
   private running: MetricsSnapshot | null = null;
   private errors = 0;
   private lastTickNs: bigint;
+  /** The workers' self-monitoring over the run. */
+  readonly health = new HealthTracker();
 
   constructor(
     private readonly plan: Plan,
@@ -58,6 +66,7 @@ export class ProgressTracker {
       return;
     }
     this.pending.push(m.snapshot);
+    this.health.add(m.health);
     this.connectedBy.set(m.workerId, m.snapshot.gauges['devices.connected'] ?? 0);
     for (const [k, v] of Object.entries(m.snapshot.counters)) {
       if (k.startsWith('connect.failed.') || k === 'connection.lost') this.errors += v;
@@ -94,6 +103,7 @@ export class ProgressTracker {
       receivedPerSec: (c['messages.received'] ?? 0) / seconds,
       errors: this.errors,
       roundtripP99Ms: rtSummary && rtSummary.count > 0 ? rtSummary.p99Us / 1000 : null,
+      saturated: this.health.currentSaturation(),
     });
   }
 }

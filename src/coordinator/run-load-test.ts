@@ -167,6 +167,7 @@ async function execute(
     warnings: [...options.warnings, ...outcome.warnings],
     startNs: startAtNs,
     timeSeries: outcome.timeSeries,
+    loadGenerator: outcome.loadGenerator,
   });
   return { report, ...(await saveReport(options.outDir, report)) };
 }

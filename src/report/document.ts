@@ -9,6 +9,7 @@ import { arch, cpus, hostname, platform, totalmem } from 'node:os';
 
 import { FleetbenchError } from '../errors.js';
 import { summarize, type HistogramSummary } from '../metrics/merge.js';
+import type { LoadGeneratorHealth } from '../metrics/health.js';
 import type { HistogramName, MetricsSnapshot } from '../metrics/types.js';
 import { assertJsonWithoutKeys } from './sanitize.js';
 import { reportProblems } from './validate.js';
@@ -166,6 +167,11 @@ export interface ReportDocument {
   phases?: PhaseReport[];
   /** Per-interval snapshots (issue 5); absent when not recorded. */
   timeSeries?: TimeSeries;
+  /**
+   * The load generator's own health (issue 7): per worker, event-loop delay and CPU, and
+   * whether it was saturated (then a warning says so). Optional in format 1.
+   */
+  loadGenerator?: LoadGeneratorHealth;
 }
 
 /** Which scenario ran. */
@@ -216,6 +222,8 @@ export interface BuildReportInput {
   phases?: PhaseInput[];
   /** Optional: only when interval snapshots were kept. */
   timeSeries?: TimeSeries;
+  /** Optional: the workers' self-monitoring. */
+  loadGenerator?: LoadGeneratorHealth;
 }
 
 /** Describes this machine for a report. */
@@ -267,6 +275,7 @@ export function buildReport(input: BuildReportInput): ReportDocument {
     doc.phases = input.phases.map((p) => ({ ...p, metrics: reportMetrics(p.metrics) }));
   }
   if (input.timeSeries !== undefined) doc.timeSeries = input.timeSeries;
+  if (input.loadGenerator !== undefined) doc.loadGenerator = input.loadGenerator;
 
   assertJsonWithoutKeys(doc);
   return structuredClone(doc);

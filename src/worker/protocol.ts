@@ -5,6 +5,7 @@
  */
 
 import type { MessagePort } from 'node:worker_threads';
+import type { WorkerHealth } from '../metrics/health.js';
 import type { MetricsSnapshot } from '../metrics/types.js';
 import type { Plan } from '../scenario/plan.js';
 
@@ -49,7 +50,10 @@ export interface FailureSample {
   count: number;
 }
 
-/** Worker → coordinator. */
+/**
+ * Worker → coordinator. Every snapshot carries the worker's own health over the same interval
+ * (event-loop delay, CPU), so the coordinator can tell a saturated harness from a slow broker.
+ */
 export type WorkerMessage =
   | {
       type: 'snapshot';
@@ -60,6 +64,8 @@ export type WorkerMessage =
        * them even when the worker dies before it returns its result.
        */
       failures: FailureSample[];
+      /** The worker's event-loop delay and CPU over the snapshot's interval. */
+      health: WorkerHealth;
     }
   | { type: 'stage'; workerId: number; step: number; stage: RunStage };
 

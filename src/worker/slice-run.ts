@@ -26,6 +26,7 @@ import {
   type WorkerResult,
   type WorkerTask,
 } from './protocol.js';
+import { SelfMonitor } from './self-monitor.js';
 import { SliceDevices, type Device } from './slice-devices.js';
 
 /** The worker's tick: due connects start and due publishes go out at this granularity. */
@@ -38,6 +39,7 @@ export class SliceRun {
   private readonly recorder: MetricsRecorder;
   private readonly failures = new FailureLog();
   private readonly fleet: SliceDevices;
+  private readonly monitor: SelfMonitor;
   private readonly steps: RunStage[];
   private stage: RunStage;
   private stoppedBy: string | null = null;
@@ -53,6 +55,7 @@ export class SliceRun {
     this.startNs = BigInt(task.startAtNs);
     this.phaseStartNs = this.startNs;
     this.recorder = new MetricsRecorder({ startNs: this.startNs });
+    this.monitor = new SelfMonitor(task.workerId);
     this.fleet = new SliceDevices(task, this.recorder, this.failures, () => this.nowMs());
     this.steps = runSteps(this.plan);
     this.stage = this.steps[0] ?? 'drain';
@@ -94,6 +97,7 @@ export class SliceRun {
       snapshots.stop();
     }
     this.closePhase();
+    this.monitor.stop();
     const result: WorkerResult = {
       workerId: this.task.workerId,
       total: this.recorder.total(process.hrtime.bigint()),
@@ -112,7 +116,9 @@ export class SliceRun {
     this.recorder.gauge('devices.connected', this.fleet.connectedCount);
     const snapshot = this.recorder.takeInterval(process.hrtime.bigint());
     const failures = this.failures.list();
-    this.port.postMessage({ type: 'snapshot', workerId: this.task.workerId, snapshot, failures });
+    const health = this.monitor.sample();
+    const { workerId } = this.task;
+    this.port.postMessage({ type: 'snapshot', workerId, snapshot, failures, health });
     this.phaseMetrics =
       this.phaseMetrics === null
         ? snapshot

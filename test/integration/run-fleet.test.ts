@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
+import { SATURATION_LIMITS } from '../../src/metrics/health.js';
 import type { ReportDocument } from '../../src/report/document.js';
 import { haveMosquitto, startMosquitto, type RunningMosquitto } from '../helpers/mosquitto.js';
 import { makeTestPki, type TestPki } from '../helpers/pki.js';
@@ -63,6 +64,28 @@ function assertHealthyRun(report: ReportDocument): void {
   assert.equal(counter(report, 'subscribe.ok'), DEVICES);
   assert.equal(histogramCount(report, 'puback'), counter(report, 'messages.acked'));
   assert.equal(histogramCount(report, 'roundtrip'), counter(report, 'messages.received'));
+  assertLoadGeneratorHealth(report);
+}
+
+/** Each worker watched itself; the saturation flag and its warning agree. */
+function assertLoadGeneratorHealth(report: ReportDocument): void {
+  const lg = report.loadGenerator;
+  assert.ok(lg, 'report.loadGenerator');
+  assert.deepEqual(lg.limits, SATURATION_LIMITS);
+  assert.deepEqual(
+    lg.workers.map((w) => w.workerId),
+    [0, 1],
+  );
+  for (const w of lg.workers) {
+    assert.ok(w.intervals >= 2, `worker ${w.workerId}: ${w.intervals} intervals`);
+    assert.ok(w.saturatedIntervals >= 0 && w.saturatedIntervals <= w.intervals);
+    assert.ok(w.busyMean > 0 && w.busyMean <= w.busyMax && w.busyMax <= 1.5, JSON.stringify(w));
+    assert.ok(w.loopDelayMaxMs >= w.loopDelayP99MaxMs && w.loopDelayP99MaxMs >= 0);
+    assert.equal(w.busySource, process.platform === 'linux' ? 'cpu' : 'loop');
+  }
+  assert.ok((lg.processCpuCores ?? 0) > 0, `process CPU ${lg.processCpuCores}`);
+  const warned = report.warnings.some((w) => w.startsWith('load generator saturated'));
+  assert.equal(warned, lg.saturated);
 }
 
 describe('a fleet run against the embedded broker', () => {

@@ -164,6 +164,7 @@ function formatProgress(p: RunProgress): string {
     `[${p.elapsedSec.toFixed(0).padStart(4)} s] ${p.stage.padEnd(10)} ` +
     `connected ${p.connected}/${p.devices}  connects/s ${p.connectsPerSec.toFixed(0)}  ` +
     `msg/s out ${p.publishedPerSec.toFixed(0)} in ${p.receivedPerSec.toFixed(0)}  ` +
-    `errors ${p.errors}  rtt p99 ${p99}`
+    `errors ${p.errors}  rtt p99 ${p99}` +
+    (p.saturated.length > 0 ? `  LOAD GENERATOR SATURATED (${p.saturated.join('; ')})` : '')
   );
 }
