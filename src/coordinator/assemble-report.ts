@@ -1,6 +1,7 @@
 /** Turns the workers' results into the report document. */
 
 import { createRequire } from 'node:module';
+import { accountingVerdict } from '../metrics/accounting.js';
 import { brokerHints } from '../metrics/broker-hints.js';
 import { saturationWarning, type LoadGeneratorHealth } from '../metrics/health.js';
 import { mergeSnapshots } from '../metrics/merge.js';
@@ -109,6 +110,7 @@ export function assembleReport(input: AssembleInput): ReportDocument {
     phases,
     input.abortedBy ?? null,
   );
+  const accounting = accountingVerdict(metrics.counters);
   return buildReport({
     scenario: { name: plan.name, file: plan.file, sha256: plan.sha256 },
     options: reportOptions(plan),
@@ -126,6 +128,7 @@ export function assembleReport(input: AssembleInput): ReportDocument {
     metrics,
     failures,
     phases,
+    ...(accounting === null ? {} : { accounting }),
     ...(thresholds.length > 0 ? { thresholds } : {}),
     ...(input.timeSeries ? { timeSeries: input.timeSeries } : {}),
     ...(input.loadGenerator ? { loadGenerator: input.loadGenerator } : {}),

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { arch, cpus, hostname, platform, totalmem } from 'node:os';
 
 import { FleetbenchError } from '../errors.js';
+import type { AccountingVerdict } from '../metrics/accounting.js';
 import { summarize, type HistogramSummary } from '../metrics/merge.js';
 import type { LoadGeneratorHealth } from '../metrics/health.js';
 import type { HistogramName, MetricsSnapshot } from '../metrics/types.js';
@@ -165,6 +166,11 @@ export interface ReportDocument {
   thresholds?: ThresholdVerdict[];
   /** Per-phase metrics (issue 4), in phase order; absent in reports of older versions. */
   phases?: PhaseReport[];
+  /**
+   * Message accounting's verdict (issue 4): broken guarantees as errors, allowed anomalies as
+   * notes. Absent when nothing was published.
+   */
+  accounting?: AccountingVerdict;
   /** Per-interval snapshots (issue 5); absent when not recorded. */
   timeSeries?: TimeSeries;
   /**
@@ -220,6 +226,8 @@ export interface BuildReportInput {
   thresholds?: ThresholdVerdict[];
   /** Optional: per-phase snapshots, each with the phase's name, type and timing. */
   phases?: PhaseInput[];
+  /** Optional: the accounting verdict. */
+  accounting?: AccountingVerdict;
   /** Optional: only when interval snapshots were kept. */
   timeSeries?: TimeSeries;
   /** Optional: the workers' self-monitoring. */
@@ -271,6 +279,7 @@ export function buildReport(input: BuildReportInput): ReportDocument {
     failures: input.failures,
   };
   if (input.thresholds !== undefined) doc.thresholds = input.thresholds;
+  if (input.accounting !== undefined) doc.accounting = input.accounting;
   if (input.phases !== undefined) {
     doc.phases = input.phases.map((p) => ({ ...p, metrics: reportMetrics(p.metrics) }));
   }

@@ -60,6 +60,7 @@ export function renderSummary(report: ReportDocument, options: RenderSummaryOpti
     latencyTable(report),
     phaseTable(report),
     failureLines(report, paint).join('\n'),
+    accountingLines(report, paint).join('\n'),
     thresholdLines(report, paint).join('\n'),
   ];
   return sections.filter((s) => s !== '').join('\n\n');
@@ -148,9 +149,19 @@ function messageTable(report: ReportDocument): string {
     ['acked', 'messages.acked'],
     ['received', 'messages.received'],
     ['failed', 'messages.failed'],
+    ['lost', 'messages.lost'],
+    ['duplicated', 'messages.duplicated'],
+    ['out of order', 'messages.outOfOrder'],
+    ['late', 'messages.late'],
+    ['interrupted', 'messages.interrupted'],
     ['subscribe failed', 'subscribe.failed'],
   ];
-  const present = rows.filter(([, key]) => c[key] !== undefined);
+  // Accounting rows only when they moved: a clean run shows published/acked/received.
+  const optional = new Set(['messages.lost', 'messages.duplicated', 'messages.outOfOrder']);
+  for (const k of ['messages.late', 'messages.interrupted']) optional.add(k);
+  const present = rows.filter(
+    ([, key]) => c[key] !== undefined && (!optional.has(key) || (c[key] ?? 0) > 0),
+  );
   if (present.length === 0) return '';
 
   const table = newTable(['messages', 'count', 'per s'], ['left', 'right', 'right']);
@@ -175,6 +186,16 @@ function latencyTable(report: ReportDocument): string {
     table.push([LATENCY_LABELS[name], formatCount(s.count), ...values]);
   }
   return table.toString();
+}
+
+/** The accounting verdict: errors in red, notes plain; nothing for a clean run. */
+function accountingLines(report: ReportDocument, paint: Paint): string[] {
+  const a = report.accounting;
+  if (a === undefined || a.errors.length + a.notes.length === 0) return [];
+  const lines = [paint('message accounting:', a.errors.length > 0 ? 'red' : 'bold')];
+  for (const e of a.errors) lines.push(...wrapWords(`  ERROR ${e}`).map((l) => paint(l, 'red')));
+  for (const n of a.notes) lines.push(...wrapWords(`  note: ${n}`));
+  return lines;
 }
 
 /** One line per threshold: `pass  connect.p99 < 500ms: 123 ms`; failures in red. */

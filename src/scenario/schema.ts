@@ -97,6 +97,11 @@ export const TrafficSchema = z.strictObject({
   intervalMs: positiveInt().default(1000),
   /** Payload size in bytes (at least 16: sequence number and send instant). Default 64. */
   payloadBytes: z.int().min(16).max(268_435_455).default(64),
+  /**
+   * A message that arrives more than this after it was sent counts as late (`messages.late`);
+   * it is still delivered. ms. Default 1000.
+   */
+  lateAfterMs: positiveInt().max(3_600_000).default(1000),
 });
 
 export const ThresholdSchema = z.strictObject({

@@ -4,61 +4,26 @@
  * (slice-run.ts) decides when; this module does it and records what happened.
  */
 
-import tls from 'node:tls';
 import {
   ConnectFailure,
   connectDevice,
-  type DeviceConnectOptions,
   type DeviceConnection,
 } from '../client/device-connection.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { Plan } from '../scenario/plan.js';
 import { backoffDelayMs, DEFAULT_RECONNECT } from '../scenario/phases.js';
-import { compileIdentity, compileTemplate, type DeviceIdentity } from '../scenario/template.js';
 import { DueQueue } from './due-queue.js';
 import type { FailureLog } from './failures.js';
-import type { IdentityMaterial, WorkerTask } from './protocol.js';
+import type { WorkerTask } from './protocol.js';
+import { DeviceTraffic } from './device-traffic.js';
+import { buildDevices, connectOptionsFor, type Device } from './slice-device.js';
 import { PublishWheel } from './publish-wheel.js';
-
-/** Bytes of the payload header: sequence (4), device ordinal (4), send instant in ns (8). */
-const HEADER_BYTES = 16;
-
-/** Where a device is in its life. */
-export type DeviceState = 'offline' | 'connecting' | 'online' | 'backoff';
-
-export interface Device {
-  /** Position in the fleet's connect order, 0-based. */
-  ordinal: number;
-  group: GroupRun;
-  identity: DeviceIdentity;
-  topic: string;
-  state: DeviceState;
-  conn: DeviceConnection | null;
-  seq: number;
-  /** Publishes of the current connection not yet acknowledged, and not yet received back. */
-  unacked: number;
-  outstanding: number;
-  /** Bumped when a connection's pending messages are written off: their callbacks are stale. */
-  gen: number;
-  /** Reconnect attempts in the current outage (0 outside one). */
-  attempts: number;
-  /** When the current outage began, ns; for the `downtime` histogram. */
-  downSinceNs: bigint;
-}
-
-/** What the devices of one group share. */
-interface GroupRun {
-  name: string;
-  connectBase: Omit<DeviceConnectOptions, 'clientId' | 'username'>;
-  /** Counter prefix, `groups.<name>.`. */
-  prefix: string;
-}
 
 /** Why a connect is made: a phase's planned connect, or the return after a drop. */
 type ConnectKind = 'connect' | 'reconnect';
 
 export class SliceDevices {
-  readonly devices: Device[] = [];
+  readonly devices: Device[];
   /** Connects (and reconnects) waiting for their instant, then for a free in-flight slot. */
   readonly connects = new DueQueue<{ device: Device; kind: ConnectKind }>();
   readonly wheel: PublishWheel<Device> | null;
@@ -70,9 +35,8 @@ export class SliceDevices {
   inFlight = 0;
   /** Ramp connects started and not finished; the ramp ends when this is 0 and none queued. */
   rampPending = 0;
-  /** Totals over online devices, for the drain. */
-  unacked = 0;
-  outstanding = 0;
+  /** Subscribing, publishing and accounting; null for a connect-only run. */
+  readonly traffic: DeviceTraffic | null;
   /** Set once the run is ending: no new connects, late arrivals are disconnected at once. */
   closing = false;
   /** Whether connected devices publish (the current phase's `traffic`). */
@@ -89,7 +53,11 @@ export class SliceDevices {
     this.policy = plan.reconnect ?? DEFAULT_RECONNECT;
     this.wheel =
       plan.traffic === false ? null : new PublishWheel<Device>(plan.traffic.intervalMs, 0);
-    this.prepare();
+    this.traffic =
+      plan.traffic === false || this.wheel === null
+        ? null
+        : new DeviceTraffic(plan.traffic, this.wheel, recorder, failures, nowMs);
+    this.devices = buildDevices(task);
   }
 
   private get plan(): Plan {
@@ -103,72 +71,6 @@ export class SliceDevices {
   /** Online devices in ordinal order. */
   onlineDevices(): Device[] {
     return this.devices.filter((d) => d.state === 'online');
-  }
-
-  private prepare(): void {
-    const { plan, task } = this;
-    const topic =
-      plan.traffic === false
-        ? null
-        : compileTemplate(plan.traffic.topic, ['i', 'deviceId', 'clientId', 'username'], 'topic');
-    plan.groups.forEach((g, gi) => {
-      const group: GroupRun = {
-        name: g.name,
-        connectBase: this.connectOptions(task.identities[gi]),
-        prefix: `groups.${g.name}.`,
-      };
-      const identityOf = compileIdentity(g.identity);
-      const end = g.firstOrdinal + g.devices;
-      // Worker w takes ordinals w, w + W, ...: every worker's share of a rate is uniform.
-      const first = g.firstOrdinal + mod(task.workerId - g.firstOrdinal, task.workers);
-      for (let k = first; k < end; k += task.workers) {
-        const identity = identityOf(g.identity.firstIndex + k);
-        const t = topic ? topic.render({ ...identity, i: identity.index }) : '';
-        this.devices.push({
-          ...{ ordinal: k, group, identity, topic: t, state: 'offline', conn: null },
-          ...{ seq: 0, unacked: 0, outstanding: 0, gen: 0, attempts: 0, downSinceNs: 0n },
-        });
-      }
-    });
-  }
-
-  /** Connect options shared by a group; one secure context per certificate, built once. */
-  private connectOptions(
-    identity: IdentityMaterial | undefined,
-  ): Omit<DeviceConnectOptions, 'clientId' | 'username'> {
-    const { plan } = this;
-    const secureContext =
-      plan.target.protocol === 'mqtts' && identity
-        ? tls.createSecureContext({
-            ca: identity.ca,
-            cert: identity.cert,
-            key: identity.key,
-            ciphers: plan.tls.ciphers,
-          })
-        : undefined;
-    return {
-      protocol: plan.target.protocol,
-      host: plan.target.host,
-      port: plan.target.port,
-      secureContext,
-      servername: plan.tls.servername ?? plan.target.host,
-      insecure: plan.tls.insecure,
-      minVersion: plan.tls.minVersion,
-      maxVersion: plan.tls.maxVersion,
-      mqttVersion: plan.mqtt.version,
-      keepaliveSec: plan.mqtt.keepaliveSec,
-      clean: plan.mqtt.cleanSession,
-      connectTimeoutMs: plan.mqtt.connectTimeoutMs,
-    };
-  }
-
-  /** The options one device connects with. */
-  private connectOptionsFor(device: Device): DeviceConnectOptions {
-    return {
-      ...device.group.connectBase,
-      clientId: device.identity.clientId,
-      username: device.identity.username,
-    };
   }
 
   /** Queues a ramp connect of `device` at `atMs`. */
@@ -193,7 +95,7 @@ export class SliceDevices {
     this.recorder.count(key('attempted'));
     if (kind === 'connect') this.recorder.count(`${device.group.prefix}connect.attempted`);
     try {
-      const conn = await connectDevice(this.connectOptionsFor(device));
+      const conn = await connectDevice(connectOptionsFor(device));
       this.connected(device, conn, kind);
     } catch (err) {
       const f = err instanceof ConnectFailure ? err : new ConnectFailure('other', String(err));
@@ -235,14 +137,14 @@ export class SliceDevices {
       void this.disconnect(device);
       return;
     }
-    void this.startTraffic(device, conn);
+    void this.traffic?.start(device, conn);
   }
 
   /** The connection ended without us asking: count it, and reconnect if the policy says so. */
   private lost(device: Device, conn: DeviceConnection, reason: string): void {
     if (device.conn !== conn) return;
     this.detach(device);
-    this.writeOff(device);
+    this.traffic?.writeOff(device);
     this.recorder.count('connection.lost');
     this.failures.add('closed', `connection lost: ${reason}`, device.identity.deviceId);
     if (this.plan.reconnect !== null && !this.closing) this.beginOutage(device);
@@ -254,7 +156,7 @@ export class SliceDevices {
     const conn = device.conn;
     if (conn === null || device.state !== 'online') return;
     this.detach(device);
-    this.writeOff(device);
+    this.traffic?.writeOff(device);
     conn.drop();
     this.recorder.count('storm.dropped');
     this.stormWaiting.add(device);
@@ -289,87 +191,6 @@ export class SliceDevices {
     device.conn = null;
   }
 
-  /**
-   * Writes off what a closed connection still had in flight: unacknowledged publishes count as
-   * failed, and round trips that cannot come back any more stop holding up the drain.
-   */
-  private writeOff(device: Device): void {
-    device.gen++;
-    this.unacked -= device.unacked;
-    this.outstanding -= device.outstanding;
-    if (device.unacked > 0) this.recorder.count('messages.failed', device.unacked);
-    device.unacked = 0;
-    device.outstanding = 0;
-  }
-
-  private async startTraffic(device: Device, conn: DeviceConnection): Promise<void> {
-    const traffic = this.plan.traffic;
-    if (traffic === false || this.wheel === null) return;
-    const gen = device.gen;
-    conn.onMessage((_topic, payload) => this.received(device, gen, payload));
-    const sentNs = process.hrtime.bigint();
-    const granted = await new Promise<boolean>((resolve) => {
-      conn.subscribe(device.topic, traffic.qos, (err) => {
-        if (err) {
-          this.recorder.count('subscribe.failed');
-          this.failures.add('other', `subscribe: ${err.message}`, device.identity.deviceId);
-          return resolve(false);
-        }
-        this.recorder.count('subscribe.ok');
-        this.recorder.record('suback', Number(process.hrtime.bigint() - sentNs) / 1000);
-        resolve(true);
-      });
-    });
-    if (granted && device.conn === conn) this.wheel.add(device, this.nowMs());
-  }
-
-  /** One publish of a device on the wheel. */
-  publish(device: Device): void {
-    const traffic = this.plan.traffic;
-    const conn = device.conn;
-    if (traffic === false || conn === null) return;
-    const payload = Buffer.alloc(traffic.payloadBytes);
-    payload.writeUInt32BE(device.seq++ >>> 0, 0);
-    payload.writeUInt32BE(device.ordinal, 4);
-    const sentNs = process.hrtime.bigint();
-    payload.writeBigUInt64BE(sentNs, 8);
-    this.recorder.count('messages.published');
-    device.outstanding++;
-    this.outstanding++;
-    if (traffic.qos > 0) {
-      device.unacked++;
-      this.unacked++;
-    }
-    const gen = device.gen;
-    conn.publish(device.topic, payload, traffic.qos, (err) => {
-      // A callback of a connection that has since been dropped was written off already.
-      if (device.gen !== gen) return;
-      if (traffic.qos > 0) {
-        device.unacked--;
-        this.unacked--;
-      }
-      if (err) {
-        this.recorder.count('messages.failed');
-        return;
-      }
-      if (traffic.qos === 0) return;
-      this.recorder.count('messages.acked');
-      const us = Number(process.hrtime.bigint() - sentNs) / 1000;
-      this.recorder.record(traffic.qos === 1 ? 'puback' : 'pubcomp', us);
-    });
-  }
-
-  private received(device: Device, gen: number, payload: Buffer): void {
-    const now = process.hrtime.bigint();
-    this.recorder.count('messages.received');
-    if (payload.length < HEADER_BYTES) return;
-    if (device.gen === gen && device.outstanding > 0) {
-      device.outstanding--;
-      this.outstanding--;
-    }
-    this.recorder.record('roundtrip', Number(now - payload.readBigUInt64BE(8)) / 1000);
-  }
-
   /** Disconnects one device cleanly: DISCONNECT once its publishes in flight are acknowledged. */
   async disconnect(device: Device): Promise<void> {
     const conn = device.conn;
@@ -377,7 +198,7 @@ export class SliceDevices {
     this.detach(device);
     device.state = 'offline';
     await conn.end();
-    this.writeOff(device);
+    this.traffic?.writeOff(device);
   }
 
   /** Ends the run's connections: stops queued connects, disconnects every online device. */
@@ -388,8 +209,4 @@ export class SliceDevices {
     this.stormWaiting.clear();
     await Promise.all([...this.online].map((d) => this.disconnect(d)));
   }
-}
-
-function mod(a: number, n: number): number {
-  return ((a % n) + n) % n;
 }

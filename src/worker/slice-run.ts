@@ -27,7 +27,8 @@ import {
   type WorkerTask,
 } from './protocol.js';
 import { SelfMonitor } from './self-monitor.js';
-import { SliceDevices, type Device } from './slice-devices.js';
+import type { Device } from './slice-device.js';
+import { SliceDevices } from './slice-devices.js';
 
 /** The worker's tick: due connects start and due publishes go out at this granularity. */
 const TICK_MS = 5;
@@ -89,6 +90,9 @@ export class SliceRun {
       }
       this.setStage('drain');
       await this.drain();
+      // What has not arrived by now is lost (interrupted, if the run was stopped early); the
+      // disconnect below must not excuse it.
+      this.fleet.traffic?.closeLedgers(this.fleet.devices, this.stoppedBy !== null);
       this.setStage('disconnect');
       await this.fleet.disconnectAll();
       await this.settleLateConnects();
@@ -149,7 +153,10 @@ export class SliceRun {
     while (this.stoppedBy === null) {
       const now = this.nowMs();
       this.fleet.startDueConnects(now);
-      if (this.fleet.publishing) this.fleet.wheel?.advance(now, (d) => this.fleet.publish(d));
+      const traffic = this.fleet.traffic;
+      if (this.fleet.publishing && traffic !== null) {
+        this.fleet.wheel?.advance(now, (d) => traffic.publish(d));
+      }
       if (done(now)) return;
       await sleep(TICK_MS);
     }
@@ -219,11 +226,11 @@ export class SliceRun {
   /** Waits for messages in flight and connects under way, up to `drainMs`. */
   private async drain(): Promise<void> {
     const { fleet } = this;
+    const traffic = fleet.traffic;
     const endMs = this.nowMs() + (this.stoppedBy === null ? this.plan.drainMs : 500);
-    while (
-      (fleet.outstanding > 0 || fleet.unacked > 0 || fleet.inFlight > 0) &&
-      this.nowMs() < endMs
-    ) {
+    const busy = () =>
+      fleet.inFlight > 0 || (traffic !== null && (traffic.outstanding > 0 || traffic.unacked > 0));
+    while (busy() && this.nowMs() < endMs) {
       await sleep(TICK_MS);
     }
   }
