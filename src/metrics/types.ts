@@ -13,6 +13,8 @@ export const HISTOGRAM_NAMES = [
   'puback', // PUBLISH (QoS 1) sent → PUBACK received
   'pubcomp', // PUBLISH (QoS 2) sent → PUBCOMP received
   'roundtrip', // PUBLISH sent → the same message received back
+  'roundtripCorrected', // open model: the PUBLISH's scheduled instant → received back
+  'scheduleLag', // open model: a PUBLISH's scheduled instant → actually sent
   'reconnect', // socket start → CONNACK of a reconnect after a drop
   'downtime', // connection dropped → CONNACK of its reconnect (the device's outage)
 ] as const;

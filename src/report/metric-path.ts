@@ -8,7 +8,7 @@
  *   `p50`, `p99`, `p99.9`, `p99.99` (also `median`). Latencies in microseconds.
  * - any counter key, e.g. `connect.ok`, `messages.received`, `groups.fleet.connect.failed.tls`.
  *   A counter of a known family (`connect.`, `connection.`, `reconnect.`, `storm.`, `messages.`,
- *   `subscribe.`, `metrics.`, each also under `groups.<name>.`) that the report lacks never
+ *   `subscribe.`, `metrics.`, `schedule.`, each also under `groups.<name>.`) that the report lacks never
  *   moved: it resolves to 0.
  * - `connect.failed` (and `groups.<name>.connect.failed`): the sum of every failure category.
  * - `<counter>.rate`: the counter as a ratio of its family's denominator: `connect.*` over
@@ -74,7 +74,7 @@ export interface MetricSource {
 
 /** Counter families whose absent counters mean "never moved". */
 const COUNTER_FAMILY =
-  /^(groups\.[^.]+\.)?(connect|connection|reconnect|storm|messages|subscribe|metrics)\./;
+  /^(groups\.[^.]+\.)?(connect|connection|reconnect|storm|messages|subscribe|metrics|schedule)\./;
 const HISTOGRAMS: ReadonlySet<string> = new Set(HISTOGRAM_NAMES);
 const STAT_LIKE = /^(count|min|mean|max|median|p[\d.]+)$/;
 const FORMS_HINT =

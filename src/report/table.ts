@@ -39,6 +39,8 @@ const LATENCY_LABELS: Record<HistogramName, string> = {
   puback: 'puback',
   pubcomp: 'pubcomp',
   roundtrip: 'round trip',
+  roundtripCorrected: '  from schedule',
+  scheduleLag: '  schedule lag',
   reconnect: 'reconnect',
   downtime: '  downtime',
 };
@@ -155,10 +157,14 @@ function messageTable(report: ReportDocument): string {
     ['late', 'messages.late'],
     ['interrupted', 'messages.interrupted'],
     ['subscribe failed', 'subscribe.failed'],
+    ['sent late', 'schedule.late'],
+    ['skipped (behind)', 'schedule.skipped'],
+    ['skipped (no device)', 'schedule.noDevice'],
   ];
   // Accounting rows only when they moved: a clean run shows published/acked/received.
   const optional = new Set(['messages.lost', 'messages.duplicated', 'messages.outOfOrder']);
-  for (const k of ['messages.late', 'messages.interrupted']) optional.add(k);
+  for (const k of ['messages.late', 'messages.interrupted', 'schedule.late']) optional.add(k);
+  for (const k of ['schedule.skipped', 'schedule.noDevice']) optional.add(k);
   const present = rows.filter(
     ([, key]) => c[key] !== undefined && (!optional.has(key) || (c[key] ?? 0) > 0),
   );

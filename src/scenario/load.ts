@@ -297,6 +297,7 @@ function checkSemantics(s: Scenario): string[] {
     );
     if (/[#+]/.test(topic))
       problems.push(`traffic.topic must not contain wildcards (got "${topic}")`);
+    problems.push(...checkTrafficModel(s.traffic));
   }
   const embedded = s.target === undefined || s.target === 'embedded';
   if (embedded && s.mqtt.version === 5) {
@@ -313,6 +314,22 @@ function checkSemantics(s: Scenario): string[] {
     } catch (err) {
       problems.push(err instanceof Error ? err.message : String(err));
     }
+  }
+  return problems;
+}
+
+function checkTrafficModel(t: Exclude<Scenario['traffic'], false>): string[] {
+  if (t.model === 'closed') {
+    return t.ratePerSec === undefined ? [] : ['traffic.ratePerSec needs traffic.model: open'];
+  }
+  const problems: string[] = [];
+  if (t.ratePerSec === undefined) {
+    problems.push('traffic.model open needs traffic.ratePerSec (publishes per second)');
+  }
+  if (t.payloadBytes < 24) {
+    problems.push(
+      `traffic.payloadBytes must be at least 24 in the open model (got ${t.payloadBytes})`,
+    );
   }
   return problems;
 }

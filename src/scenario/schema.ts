@@ -87,15 +87,31 @@ export const ConnectSchema = z.strictObject({
 });
 
 export const TrafficSchema = z.strictObject({
+  /**
+   * `closed`: each device publishes every `intervalMs`. `open`: publishes arrive across the
+   * fleet at `ratePerSec` whatever the broker's pace, each on one connected device in turn;
+   * latency is then also measured from the scheduled instant. Default closed.
+   */
+  model: z.enum(['closed', 'open']).default('closed'),
+  /** Open model: publishes per second across the fleet. */
+  ratePerSec: z.number().positive().max(10_000_000).optional(),
+  /**
+   * Open model: a publish more than this behind its scheduled instant is skipped (counted
+   * under `schedule.skipped`) rather than sent, ms. Default 5000.
+   */
+  maxLagMs: positiveInt().max(3_600_000).default(5000),
   /** Topic each device publishes to and subscribes to; may use `{deviceId}`, `{clientId}`. */
   topic: z.string().min(1).default('fleetbench/{clientId}/telemetry'),
   /** QoS of the publishes and the subscription. Default 1. */
   qos: z
     .union([z.literal(0), z.literal(1), z.literal(2)], { error: 'must be 0, 1 or 2' })
     .default(1),
-  /** Interval between one device's publishes, ms. Default 1000. */
+  /** Closed model: interval between one device's publishes, ms. Default 1000. */
   intervalMs: positiveInt().default(1000),
-  /** Payload size in bytes (at least 16: sequence number and send instant). Default 64. */
+  /**
+   * Payload size in bytes: at least 16 (sequence number, device, send instant), 24 in the
+   * open model (plus the scheduled instant). Default 64.
+   */
   payloadBytes: z.int().min(16).max(268_435_455).default(64),
   /**
    * A message that arrives more than this after it was sent counts as late (`messages.late`);

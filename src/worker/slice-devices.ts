@@ -17,7 +17,6 @@ import type { FailureLog } from './failures.js';
 import type { WorkerTask } from './protocol.js';
 import { DeviceTraffic } from './device-traffic.js';
 import { buildDevices, connectOptionsFor, type Device } from './slice-device.js';
-import { PublishWheel } from './publish-wheel.js';
 
 /** Why a connect is made: a phase's planned connect, or the return after a drop. */
 type ConnectKind = 'connect' | 'reconnect';
@@ -26,7 +25,6 @@ export class SliceDevices {
   readonly devices: Device[];
   /** Connects (and reconnects) waiting for their instant, then for a free in-flight slot. */
   readonly connects = new DueQueue<{ device: Device; kind: ConnectKind }>();
-  readonly wheel: PublishWheel<Device> | null;
   /** Devices dropped by the running storm phase and not back yet. */
   readonly stormWaiting = new Set<Device>();
   private readonly online = new Set<Device>();
@@ -39,8 +37,6 @@ export class SliceDevices {
   readonly traffic: DeviceTraffic | null;
   /** Set once the run is ending: no new connects, late arrivals are disconnected at once. */
   closing = false;
-  /** Whether connected devices publish (the current phase's `traffic`). */
-  publishing = false;
 
   constructor(
     private readonly task: WorkerTask,
@@ -51,12 +47,11 @@ export class SliceDevices {
     const plan = task.plan;
     this.maxInFlight = Math.max(1, Math.floor(plan.connect.maxInFlight / task.workers));
     this.policy = plan.reconnect ?? DEFAULT_RECONNECT;
-    this.wheel =
-      plan.traffic === false ? null : new PublishWheel<Device>(plan.traffic.intervalMs, 0);
+    const worker = { ...task, startNs: BigInt(task.startAtNs) };
     this.traffic =
-      plan.traffic === false || this.wheel === null
+      plan.traffic === false
         ? null
-        : new DeviceTraffic(plan.traffic, this.wheel, recorder, failures, nowMs);
+        : new DeviceTraffic(plan.traffic, worker, recorder, failures, nowMs);
     this.devices = buildDevices(task);
   }
 
@@ -187,7 +182,7 @@ export class SliceDevices {
   /** Forgets a device's connection: no longer online, no more turns on the wheel. */
   private detach(device: Device): void {
     this.online.delete(device);
-    this.wheel?.remove(device);
+    this.traffic?.leave(device);
     device.conn = null;
   }
 

@@ -153,20 +153,15 @@ export class SliceRun {
     while (this.stoppedBy === null) {
       const now = this.nowMs();
       this.fleet.startDueConnects(now);
-      const traffic = this.fleet.traffic;
-      if (this.fleet.publishing && traffic !== null) {
-        this.fleet.wheel?.advance(now, (d) => traffic.publish(d));
-      }
+      this.fleet.traffic?.advance(now);
       if (done(now)) return;
       await sleep(TICK_MS);
     }
   }
 
   private setPublishing(phase: PhasePlan, nowMs: number): void {
-    const on = phase.traffic && this.fleet.wheel !== null;
-    // Turns missed while quiet are not owed: publishing resumes on the wheel's next slot.
-    if (on && !this.fleet.publishing) this.fleet.wheel?.resume(nowMs);
-    this.fleet.publishing = on;
+    if (phase.traffic) this.fleet.traffic?.resume(nowMs);
+    else this.fleet.traffic?.pause();
   }
 
   /** Starts a phase's actions; returns its end condition. */

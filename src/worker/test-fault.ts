@@ -1,7 +1,9 @@
 /**
  * A fault injected into a real worker thread, for the tests of worker failure only. It is read
  * from FLEETBENCH_TEST_WORKER_FAULT, in the worker, and acts only on an exact value:
- * `<throw|oom>:<worker id>:<delay ms>`, e.g. `oom:1:1500`. Anything else is ignored, so it
+ * `<throw|oom>:<worker id>:<delay ms>`, e.g. `oom:1:1500`, or `stall:<worker id>:<delay ms>:<ms>`
+ * (the worker's thread blocks that long, as a stalled send path would; for the coordinated
+ * omission test of the open model). Anything else is ignored, so it
  * cannot fire by accident; the README's development section documents it.
  */
 
@@ -16,18 +18,29 @@ const MAX_OOM_HEAP_MB = 512;
 
 /** A parsed fault. */
 export interface TestFault {
-  /** `throw`: an uncaught exception in a timer; `oom`: allocate until the heap limit. */
-  mode: 'throw' | 'oom';
+  /**
+   * `throw`: an uncaught exception in a timer; `oom`: allocate until the heap limit;
+   * `stall`: block the thread for `stallMs`.
+   */
+  mode: 'throw' | 'oom' | 'stall';
   workerId: number;
   /** Time after the worker's second step (phase) begins, ms. */
   afterMs: number;
+  /** For `stall`: how long the thread blocks, ms (at most 10 s). */
+  stallMs?: number;
 }
 
 /** Parses the variable's value; undefined for anything but the exact format. */
 export function parseTestFault(value: string | undefined): TestFault | undefined {
-  const m = /^(throw|oom):(\d{1,3}):(\d{1,6})$/.exec(value ?? '');
-  if (m === null) return undefined;
-  return { mode: m[1] as TestFault['mode'], workerId: Number(m[2]), afterMs: Number(m[3]) };
+  const m = /^(throw|oom|stall):(\d{1,3}):(\d{1,6})(?::(\d{1,4}))?$/.exec(value ?? '');
+  if (m === null || (m[1] === 'stall') !== (m[4] !== undefined)) return undefined;
+  const fault: TestFault = {
+    mode: m[1] as TestFault['mode'],
+    workerId: Number(m[2]),
+    afterMs: Number(m[3]),
+  };
+  if (m[4] !== undefined) fault.stallMs = Math.min(Number(m[4]), 10_000);
+  return fault;
 }
 
 /**
@@ -49,6 +62,11 @@ export function armTestFault(task: WorkerTask): void {
 }
 
 function fire(fault: TestFault): void {
+  if (fault.mode === 'stall') {
+    // Blocks this thread without spinning a core: nothing else on it runs meanwhile.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, fault.stallMs ?? 0);
+    return;
+  }
   if (fault.mode === 'throw') throw new Error(`injected test fault in worker ${fault.workerId}`);
   exhaustHeap();
 }
