@@ -10,6 +10,7 @@ import { ExitCode, exitCodeFor, formatError } from '../errors.js';
 import { brokerCommand } from './commands/broker.js';
 import { certsCommand } from './commands/certs.js';
 import { compareCommand } from './commands/compare.js';
+import { mergeCommand } from './commands/merge.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 
@@ -22,9 +23,10 @@ async function main(argv: string[]): Promise<number> {
     .command(runCommand(setExit))
     .command(validateCommand(setExit))
     .command(compareCommand(setExit))
+    .command(mergeCommand(setExit))
     .command(certsCommand(setExit))
     .command(brokerCommand(setExit))
-    .demandCommand(1, 'name a command: run, validate, compare, certs, broker')
+    .demandCommand(1, 'name a command: run, validate, compare, merge, certs, broker')
     .strict()
     .wrap(Math.min(100, process.stderr.columns || 100))
     .fail((msg, err, y) => {

@@ -178,6 +178,23 @@ export interface ReportDocument {
    * whether it was saturated (then a warning says so). Optional in format 1.
    */
   loadGenerator?: LoadGeneratorHealth;
+  /** The shard reports this one was merged from (`fleetbench merge`); absent for a run. */
+  mergedFrom?: MergedSource[];
+}
+
+/** One of the shard reports a merged report was made of. */
+export interface MergedSource {
+  /** The report file as given to `merge`. */
+  file: string;
+  /** The host it ran on. */
+  hostname: string;
+  /** Its wall-clock start and end, ISO 8601. */
+  startedAt: string;
+  endedAt: string;
+  /** Its fleet. */
+  devices: number;
+  /** Whether it was partial. */
+  partial: boolean;
 }
 
 /** Which scenario ran. */
@@ -232,6 +249,8 @@ export interface BuildReportInput {
   timeSeries?: TimeSeries;
   /** Optional: the workers' self-monitoring. */
   loadGenerator?: LoadGeneratorHealth;
+  /** Optional: only for a merged report. */
+  mergedFrom?: MergedSource[];
 }
 
 /** Describes this machine for a report. */
@@ -285,6 +304,7 @@ export function buildReport(input: BuildReportInput): ReportDocument {
   }
   if (input.timeSeries !== undefined) doc.timeSeries = input.timeSeries;
   if (input.loadGenerator !== undefined) doc.loadGenerator = input.loadGenerator;
+  if (input.mergedFrom !== undefined) doc.mergedFrom = input.mergedFrom;
 
   assertJsonWithoutKeys(doc);
   return structuredClone(doc);

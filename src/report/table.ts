@@ -79,6 +79,10 @@ function headerLines(report: ReportDocument, paint: Paint): string[] {
   const lines = wrapParts(parts, ' · ', SUMMARY_WIDTH).map((line, i) =>
     i === 0 ? paint(line, 'bold') : line,
   );
+  if (report.mergedFrom !== undefined) {
+    const from = report.mergedFrom.map((m) => `${m.file} (${formatCount(m.devices)})`);
+    lines.push(...wrapWords(`merged from ${from.length} shard reports: ${from.join(', ')}`));
+  }
 
   if (report.partial !== null) {
     const { reason, phase } = report.partial;

@@ -106,6 +106,8 @@ export function reportProblems(doc: Obj): string[] {
     if (series) timeSeriesProblems(p, series);
   }
 
+  if (doc.mergedFrom !== undefined) p.array(doc, 'mergedFrom', '');
+
   // Paths were built with a leading dot so nested and top-level read alike; drop it.
   return p.list.map((line) => line.replace(/^\./, ''));
 }

@@ -1,0 +1,248 @@
+/**
+ * `fleetbench merge`: the shard reports of one run into one report, without loss. Counters are
+ * summed, histograms added bucket by bucket (so the merged percentiles are those of one
+ * histogram fed every value), gauges summed, time series and phases aligned on the wall clock,
+ * thresholds judged again on the merged numbers. Reports of different scenarios or runs are
+ * refused: their sum would mean nothing.
+ */
+
+import { FleetbenchError } from '../errors.js';
+import { accountingVerdict } from '../metrics/accounting.js';
+import type { LoadGeneratorHealth } from '../metrics/health.js';
+import { mergeSnapshots } from '../metrics/merge.js';
+import { evaluateThreshold, parseThreshold } from '../scenario/thresholds.js';
+import {
+  buildReport,
+  type FailureSample,
+  type HostInfo,
+  type MergedSource,
+  type PhaseInput,
+  type ReportDocument,
+  type ThresholdVerdict,
+} from './document.js';
+import { clockOrigin, clockShift, shiftSnapshot } from './merge-clock.js';
+import { bare, mergePhases, mergeTimeSeries, type ShiftedReport } from './merge-series.js';
+
+/** A report to merge, with the file it came from (named in errors and in `mergedFrom`). */
+export interface MergeInput {
+  file: string;
+  report: ReportDocument;
+}
+
+/**
+ * Merges the shard reports of one run.
+ *
+ * @throws FleetbenchError `E_USAGE` for fewer than two reports; `E_REPORT` naming the file for
+ *   a report of another scenario, of another run (no overlap in time), the same report twice,
+ *   or a time series with another interval length.
+ */
+export function mergeReports(inputs: readonly MergeInput[]): ReportDocument {
+  if (inputs.length < 2) {
+    throw new FleetbenchError('E_USAGE', 'merge needs at least two reports', {
+      hint: 'fleetbench merge <shard-1.json> <shard-2.json> ... -o merged.json',
+    });
+  }
+  checkOneRun(inputs);
+
+  // The earliest report's clock is the merged report's clock.
+  const sorted = [...inputs].sort(
+    (a, b) => clockOrigin(a.report).wallMs - clockOrigin(b.report).wallMs,
+  );
+  const reference = (sorted[0] as MergeInput).report;
+  const shards: ShiftedReport[] = sorted.map((s) => ({
+    ...s,
+    shiftNs: clockShift(s.report, reference),
+  }));
+
+  const metrics = mergeSnapshots(
+    shards.map((s) => shiftSnapshot(bare(s.report.metrics), s.shiftNs)),
+  );
+  const timeSeries = mergeTimeSeries(shards);
+  const phases = mergePhases(shards, BigInt(metrics.startNs));
+  const startedMs = Math.min(...inputs.map((i) => Date.parse(i.report.startedAt)));
+  const endedMs = Math.max(...inputs.map((i) => Date.parse(i.report.endedAt)));
+  const durationMs = endedMs - startedMs;
+  const thresholds = rejudge(reference, { metrics, durationMs }, phases);
+
+  return buildReport({
+    scenario: reference.scenario,
+    options: mergedOptions(shards),
+    tool: reference.tool,
+    nodeVersion: reference.nodeVersion,
+    host: mergedHost(inputs.map((i) => i.report.host)),
+    startedAt: new Date(startedMs).toISOString(),
+    endedAt: new Date(endedMs).toISOString(),
+    durationMs,
+    partial: mergedPartial(inputs),
+    warnings: mergedWarnings(inputs),
+    metrics,
+    failures: mergeFailureSamples(inputs.map((i) => i.report.failures)),
+    phases,
+    ...(thresholds === undefined ? {} : { thresholds }),
+    ...optional('accounting', accountingVerdict(metrics.counters)),
+    ...optional('loadGenerator', mergedHealth(sorted.map((s) => s.report.loadGenerator))),
+    ...(timeSeries === undefined ? {} : { timeSeries }),
+    mergedFrom: sorted.map((s) => describeSource(s)),
+  });
+}
+
+function checkOneRun(inputs: readonly MergeInput[]): void {
+  const [first, ...rest] = inputs as [MergeInput, ...MergeInput[]];
+  const scenario = (r: ReportDocument) =>
+    `"${r.scenario.name}"${r.scenario.sha256 ? ` (sha256 ${r.scenario.sha256.slice(0, 12)})` : ''}`;
+  const spanOf = (r: ReportDocument) => [Date.parse(r.startedAt), Date.parse(r.endedAt)] as const;
+  const [firstStart, firstEnd] = spanOf(first.report);
+
+  for (const other of rest) {
+    const r = other.report;
+    if (
+      r.scenario.name !== first.report.scenario.name ||
+      r.scenario.sha256 !== first.report.scenario.sha256
+    ) {
+      throw refusal(
+        `${other.file} is a report of scenario ${scenario(r)}, ${first.file} of ` +
+          `${scenario(first.report)}`,
+      );
+    }
+    const [start, end] = spanOf(r);
+    if (start > firstEnd || end < firstStart) {
+      throw refusal(
+        `${other.file} ran ${r.startedAt} .. ${r.endedAt}, ${first.file} ` +
+          `${first.report.startedAt} .. ${first.report.endedAt}: they are not shards of one run`,
+      );
+    }
+  }
+  inputs.forEach((a, i) => {
+    const twin = inputs.slice(0, i).find((b) => sameRun(a.report, b.report));
+    if (twin !== undefined) throw refusal(`${a.file} is the same report as ${twin.file}`);
+  });
+}
+
+/** The same run read twice: one host, the same instants, the same counts. */
+function sameRun(a: ReportDocument, b: ReportDocument): boolean {
+  return (
+    a.host.hostname === b.host.hostname &&
+    a.metrics.startNs === b.metrics.startNs &&
+    a.metrics.endNs === b.metrics.endNs &&
+    JSON.stringify(a.metrics.counters) === JSON.stringify(b.metrics.counters)
+  );
+}
+
+function refusal(message: string): FleetbenchError {
+  return new FleetbenchError('E_REPORT', `cannot merge: ${message}`, {
+    hint: 'merge takes the shard reports of one run of one scenario, each once',
+  });
+}
+
+/** The first shard's options, with the fleet and the workers of every shard added up. */
+function mergedOptions(shards: readonly ShiftedReport[]): ReportDocument['options'] {
+  const first = (shards[0] as ShiftedReport).report.options;
+  const sum = (key: 'devices' | 'workers') => shards.reduce((n, s) => n + s.report.options[key], 0);
+  return { ...first, devices: sum('devices'), workers: sum('workers') };
+}
+
+/** One host as it is; several with their names joined and their CPUs and memory added. */
+function mergedHost(hosts: readonly HostInfo[]): HostInfo {
+  const distinct = [...new Map(hosts.map((h) => [h.hostname, h])).values()];
+  const first = distinct[0] as HostInfo;
+  if (distinct.length === 1) return first;
+  return {
+    ...first,
+    hostname: distinct.map((h) => h.hostname).join(', '),
+    cpus: distinct.reduce((n, h) => n + h.cpus, 0),
+    memoryBytes: distinct.reduce((n, h) => n + h.memoryBytes, 0),
+  };
+}
+
+function mergedPartial(inputs: readonly MergeInput[]): ReportDocument['partial'] {
+  const partial = inputs.filter((i) => i.report.partial !== null);
+  const head = partial[0]?.report.partial;
+  if (head === undefined || head === null) return null;
+  const files = partial.map((p) => p.file).join(', ');
+  return { reason: `shard-partial: ${head.reason} (${files})`, phase: head.phase };
+}
+
+function mergedWarnings(inputs: readonly MergeInput[]): string[] {
+  const warnings = inputs.flatMap((i) => i.report.warnings.map((w) => `${i.file}: ${w}`));
+  const versions = new Set(inputs.map((i) => i.report.tool.version));
+  if (versions.size > 1) {
+    warnings.push(`shards ran different fleetbench versions: ${[...versions].join(', ')}`);
+  }
+  const targets = new Set(inputs.map((i) => i.report.options.target));
+  const embedded = inputs.every((i) => i.report.options.embeddedBroker === true);
+  if (targets.size > 1 && !embedded) {
+    warnings.push(`shards ran against different targets: ${[...targets].join(', ')}`);
+  }
+  if (embedded) {
+    warnings.push('each shard ran its own embedded broker: the merged run loaded several brokers');
+  }
+  return warnings;
+}
+
+/** Failure samples of the shards, the same failure's counts added, most frequent first. */
+export function mergeFailureSamples(lists: readonly FailureSample[][]): FailureSample[] {
+  const out = new Map<string, FailureSample>();
+  for (const sample of lists.flat()) {
+    const key = `${sample.category}|${sample.message}`;
+    const found = out.get(key);
+    if (found) found.count += sample.count;
+    else out.set(key, { ...sample });
+  }
+  return [...out.values()].sort((a, b) => b.count - a.count);
+}
+
+/** The reference's thresholds, judged again on the merged numbers (shard verdicts do not add). */
+function rejudge(
+  reference: ReportDocument,
+  run: { metrics: ReportDocument['metrics'] | PhaseInput['metrics']; durationMs: number },
+  phases: readonly PhaseInput[],
+): ThresholdVerdict[] | undefined {
+  const verdicts = reference.thresholds;
+  if (verdicts === undefined) return undefined;
+  return verdicts.map((v, i) => {
+    const phaseName = v.phase ?? null;
+    const plan = parseThreshold(v.expression, `thresholds[${i}]`, { phase: phaseName });
+    const source = phaseName === null ? run : phases.find((p) => p.name === phaseName);
+    if (source === undefined)
+      return { expression: v.expression, ok: false, actual: null, unit: v.unit, phase: phaseName };
+    return evaluateThreshold(plan, source);
+  });
+}
+
+/** `{ [key]: value }`, or nothing for a null or undefined value. */
+function optional<K extends string, V>(key: K, value: V | null | undefined): { [k in K]?: V } {
+  return value === null || value === undefined ? {} : ({ [key]: value } as { [k in K]: V });
+}
+
+/**
+ * The shards' load-generator health side by side: saturated if any shard was, workers
+ * numbered on from one shard to the next, process CPU added up (unknown if any is unknown).
+ */
+function mergedHealth(
+  list: readonly (LoadGeneratorHealth | undefined)[],
+): LoadGeneratorHealth | undefined {
+  const present = list.filter((h): h is LoadGeneratorHealth => h !== undefined);
+  const first = present[0];
+  if (first === undefined) return undefined;
+  let next = 0;
+  const workers = present.flatMap((h) => h.workers.map((w) => ({ ...w, workerId: next++ })));
+  const cpu = present.map((h) => h.processCpuCores);
+  return {
+    saturated: present.some((h) => h.saturated),
+    limits: first.limits,
+    workers,
+    processCpuCores: cpu.every((c) => c !== null) ? cpu.reduce((a, b) => a + b, 0) : null,
+  };
+}
+
+function describeSource(s: MergeInput): MergedSource {
+  const r = s.report;
+  return {
+    file: s.file,
+    hostname: r.host.hostname,
+    startedAt: r.startedAt,
+    endedAt: r.endedAt,
+    devices: r.options.devices,
+    partial: r.partial !== null,
+  };
+}

@@ -1,0 +1,282 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { FleetbenchError } from '../../src/errors.js';
+import { percentileDistribution, summarize } from '../../src/metrics/merge.js';
+import { MetricsRecorder } from '../../src/metrics/recorder.js';
+import type { MetricsSnapshot } from '../../src/metrics/types.js';
+import type { ReportDocument } from '../../src/report/document.js';
+import { mergeReports } from '../../src/report/merge-reports.js';
+import { sampleReport } from './report-fixture.js';
+
+const S = 1_000_000_000n;
+
+interface Traffic {
+  /** One event: which shard sends it, in which second, and its latencies. */
+  shard: 0 | 1;
+  second: number;
+  connectUs: number;
+  roundtripUs: number;
+  failed: boolean;
+}
+
+/** Deterministic, uneven traffic over 4 seconds from two shards. */
+function traffic(): Traffic[] {
+  const events: Traffic[] = [];
+  for (let i = 0; i < 3000; i++) {
+    events.push({
+      shard: i % 3 === 0 ? 1 : 0,
+      second: Math.floor((i * 4) / 3000),
+      connectUs: 2000 + ((i * 7919) % 50_000),
+      roundtripUs: 900 + ((i * 104_729) % 9000) + (i % 97 === 0 ? 400_000 : 0),
+      failed: i % 101 === 0,
+    });
+  }
+  return events;
+}
+
+/**
+ * A report of the events `keep` selects, recorded the way a run records them, with its time
+ * series. `originNs` and `wall` place it on a clock.
+ */
+function reportOf(
+  events: Traffic[],
+  keep: (e: Traffic) => boolean,
+  clock: { originNs: bigint; wall: string; hostname: string; devices: number },
+): ReportDocument {
+  const r = new MetricsRecorder({ startNs: clock.originNs });
+  const intervals: MetricsSnapshot[] = [];
+  let connected = 0;
+  try {
+    for (let second = 0; second < 4; second++) {
+      for (const e of events.filter((x) => x.second === second && keep(x))) {
+        r.count('connect.attempted');
+        if (e.failed) {
+          r.count('connect.failed.tls');
+          continue;
+        }
+        r.count('connect.ok');
+        r.record('connect', e.connectUs);
+        r.count('messages.received');
+        r.record('roundtrip', e.roundtripUs);
+        connected++;
+      }
+      r.gauge('devices.connected', connected);
+      intervals.push(r.takeInterval(clock.originNs + BigInt(second + 1) * S));
+    }
+    const metrics = r.total(clock.originNs + 4n * S);
+    const base = sampleReport({ metrics });
+    return {
+      ...sampleReport({
+        metrics,
+        startedAt: clock.wall,
+        endedAt: new Date(Date.parse(clock.wall) + 4000).toISOString(),
+        durationMs: 4000,
+        host: { ...base.host, hostname: clock.hostname },
+        options: { ...base.options, devices: clock.devices, workers: 2 },
+        phases: [{ name: 'steady', type: 'steady', startMs: 0, durationMs: 4000, metrics }],
+        timeSeries: {
+          intervalMs: 1000,
+          startNs: String(clock.originNs),
+          startedAt: clock.wall,
+          intervals,
+        },
+      }),
+    };
+  } finally {
+    r.destroy();
+  }
+}
+
+function assertSameMetrics(a: MetricsSnapshot, b: MetricsSnapshot, what: string): void {
+  assert.deepEqual(a.counters, b.counters, `${what} counters`);
+  assert.deepEqual(a.gauges, b.gauges, `${what} gauges`);
+  assert.deepEqual(Object.keys(a.histograms).sort(), Object.keys(b.histograms).sort());
+  for (const [name, encoded] of Object.entries(a.histograms)) {
+    const other = b.histograms[name as keyof typeof b.histograms] ?? '';
+    assert.deepEqual(summarize(encoded), summarize(other), `${what} ${name}`);
+    assert.deepEqual(percentileDistribution(encoded), percentileDistribution(other));
+  }
+}
+
+const WALL = '2026-12-04T01:00:00.000Z';
+
+describe('mergeReports', () => {
+  const events = traffic();
+  /** The larger shard, on host `one`. */
+  const shardA = () =>
+    reportOf(events, (e) => e.shard === 0, {
+      originNs: 100n * S,
+      wall: WALL,
+      hostname: 'one',
+      devices: 2000,
+    });
+  const single = reportOf(events, () => true, {
+    originNs: 100n * S,
+    wall: WALL,
+    hostname: 'one',
+    devices: 3000,
+  });
+
+  for (const [label, second] of [
+    ['two shards on one host', { originNs: 100n * S, hostname: 'one' }],
+    [
+      'two shards on two hosts with unrelated monotonic clocks',
+      { originNs: 777n * S, hostname: 'two' },
+    ],
+  ] as const) {
+    it(`${label}: equal to a single report of the same traffic`, () => {
+      const a = shardA();
+      const b = reportOf(events, (e) => e.shard === 1, { ...second, wall: WALL, devices: 1000 });
+      const merged = mergeReports([
+        { file: 'b.json', report: b },
+        { file: 'a.json', report: a },
+      ]);
+
+      assertSameMetrics(merged.metrics, single.metrics, 'run');
+      assert.deepEqual(merged.metrics.latency, single.metrics.latency);
+      assert.equal(merged.options.devices, 3000);
+      assert.equal(merged.options.workers, 4);
+      // Instants are on the clock of one of the shards: compare them from the series' origin.
+      const series = merged.timeSeries ?? assert.fail('no time series');
+      const expected = single.timeSeries ?? assert.fail('no time series');
+      const fromOrigin = (ns: string, origin: string) => BigInt(ns) - BigInt(origin);
+      assert.equal(
+        fromOrigin(merged.metrics.startNs, series.startNs),
+        fromOrigin(single.metrics.startNs, expected.startNs),
+      );
+      assert.equal(
+        fromOrigin(merged.metrics.endNs, series.startNs),
+        fromOrigin(single.metrics.endNs, expected.startNs),
+      );
+
+      assert.equal(series.intervals.length, 4);
+      assert.equal(series.startedAt, expected.startedAt);
+      series.intervals.forEach((interval, i) => {
+        const want = expected.intervals[i] as MetricsSnapshot;
+        assertSameMetrics(interval, want, `interval ${i}`);
+        assert.equal(
+          fromOrigin(interval.startNs, series.startNs),
+          fromOrigin(want.startNs, expected.startNs),
+        );
+      });
+
+      assert.equal(merged.phases?.length, 1);
+      assertSameMetrics(merged.phases?.[0]?.metrics as MetricsSnapshot, single.metrics, 'phase');
+      assert.deepEqual(
+        merged.mergedFrom?.map((m) => [m.file, m.devices]),
+        [
+          ['b.json', 1000],
+          ['a.json', 2000],
+        ],
+      );
+    });
+  }
+
+  it('aligns a shard that started two seconds later on the wall clock', () => {
+    const a = shardA();
+    const late = '2026-12-04T01:00:02.000Z';
+    const b = reportOf(events, (e) => e.shard === 1, {
+      originNs: 5n * S,
+      wall: late,
+      hostname: 'two',
+      devices: 1000,
+    });
+    const merged = mergeReports([
+      { file: 'a.json', report: a },
+      { file: 'b.json', report: b },
+    ]);
+    const series = merged.timeSeries?.intervals ?? [];
+    assert.equal(series.length, 6);
+    const received = series.map((i) => i.counters['messages.received'] ?? 0);
+    const own = (r: ReportDocument) =>
+      (r.timeSeries?.intervals ?? []).map((i) => i.counters['messages.received'] ?? 0);
+    const [a0, a1, a2, a3] = own(a);
+    const [b0, b1, b2, b3] = own(b);
+    assert.deepEqual(received, [a0, a1, (a2 ?? 0) + (b0 ?? 0), (a3 ?? 0) + (b1 ?? 0), b2, b3]);
+    assert.equal(merged.durationMs, 6000);
+  });
+
+  it('refuses reports of other scenarios, other runs, or one report twice, naming the file', () => {
+    const a = sampleReport();
+    const other = sampleReport({ scenario: { name: 'soak', file: null, sha256: null } });
+    const later = sampleReport({
+      startedAt: '2026-12-05T00:00:00.000Z',
+      endedAt: '2026-12-05T00:01:00.000Z',
+    });
+    const cases: [ReportDocument, RegExp][] = [
+      [other, /b\.json is a report of scenario "soak", a\.json of "quickstart" \(sha256 abab/],
+      [later, /b\.json ran 2026-12-05T00:00:00\.000Z .* not shards of one run/],
+      [a, /b\.json is the same report as a\.json/],
+    ];
+    for (const [b, message] of cases) {
+      assert.throws(
+        () =>
+          mergeReports([
+            { file: 'a.json', report: a },
+            { file: 'b.json', report: b },
+          ]),
+        (err: unknown) =>
+          err instanceof FleetbenchError && err.code === 'E_REPORT' && message.test(err.message),
+      );
+    }
+    assert.throws(() => mergeReports([{ file: 'a.json', report: a }]), /at least two reports/);
+  });
+
+  it('judges thresholds again on the merged numbers', () => {
+    const a = shardA();
+    const b = reportOf(events, (e) => e.shard === 1, {
+      originNs: 900n * S,
+      wall: WALL,
+      hostname: 'two',
+      devices: 1000,
+    });
+    const rule = 'connect.ok > 2500';
+    a.thresholds = [{ expression: rule, ok: false, actual: 1980, unit: '', phase: null }];
+    const merged = mergeReports([
+      { file: 'a.json', report: a },
+      { file: 'b.json', report: b },
+    ]);
+    assert.deepEqual(merged.thresholds?.[0]?.ok, true);
+    assert.equal(merged.thresholds?.[0]?.actual, single.metrics.counters['connect.ok']);
+  });
+});
+
+describe('mergeReports: load-generator health', () => {
+  it('keeps every shard’s workers and says saturated if any shard was', () => {
+    const worker = {
+      workerId: 0,
+      intervals: 4,
+      saturatedIntervals: 0,
+      loopDelayP99MaxMs: 3,
+      loopDelayMaxMs: 5,
+      busyMean: 0.2,
+      busyMax: 0.3,
+      busySource: 'cpu' as const,
+    };
+    const health = (saturated: boolean, cpu: number) => ({
+      saturated,
+      limits: { loopDelayP99Ms: 50, busy: 0.9 },
+      workers: [worker, { ...worker, workerId: 1 }],
+      processCpuCores: cpu,
+    });
+    const a = sampleReport({ loadGenerator: health(false, 0.5) });
+    const b = sampleReport({
+      loadGenerator: health(true, 0.75),
+      host: { ...a.host, hostname: 'other' },
+    });
+    const merged = mergeReports([
+      { file: 'a.json', report: a },
+      { file: 'b.json', report: b },
+    ]);
+    const h = merged.loadGenerator ?? assert.fail('no health');
+    assert.equal(h.saturated, true);
+    assert.deepEqual(
+      h.workers.map((w) => w.workerId),
+      [0, 1, 2, 3],
+    );
+    assert.equal(h.processCpuCores, 1.25);
+    assert.equal(merged.host.hostname, 'bench-1, other');
+    assert.equal(merged.host.cpus, 4);
+  });
+});
