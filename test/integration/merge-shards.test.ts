@@ -57,7 +57,7 @@ describe('merge of two shard reports', async () => {
     const r = await runCli(['merge', ...files, '-o', out]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`merged 2 reports into ${out.replace(/[.]/g, '\\.')}`));
-    assert.match(r.stdout, /merged from 2 shard reports: .*\(60\), .*\(60\)/s);
+    assert.match(r.stdout, /merged from 2 shard reports: .*\(60\),\s+.*\(60\)/s);
     const merged = JSON.parse(await readFile(out, 'utf8')) as ReportDocument;
 
     assert.equal(merged.options.devices, 2 * SHARD_DEVICES);
