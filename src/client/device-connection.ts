@@ -1,13 +1,13 @@
 /**
- * One device's MQTT connection over TLS (or plain TCP, for comparison). The only module that
- * imports MQTT.js. It opens the socket itself, so the TCP, TLS and CONNACK instants are
- * observed directly rather than inferred.
+ * One device's MQTT connection over TLS (or plain TCP, for comparison). It opens the socket
+ * itself, so the TCP, TLS and CONNACK instants are observed directly rather than inferred, and
+ * speaks MQTT through the lean client on MQTT.js's packet layer (lean-mqtt.ts).
  */
 
 import net from 'node:net';
 import tls from 'node:tls';
-import { MqttClient, type IClientOptions } from 'mqtt';
 import type { FailureCategory } from '../worker/protocol.js';
+import { LeanMqttClient } from './lean-mqtt.js';
 
 /** Everything needed to connect one device. */
 export interface DeviceConnectOptions {
@@ -149,17 +149,13 @@ export function connectDevice(o: DeviceConnectOptions): Promise<DeviceConnection
     socket.once('connect', () => (tTcp = process.hrtime.bigint()));
     socket.once('secureConnect', () => (tTls = process.hrtime.bigint()));
 
-    const options: IClientOptions = {
+    const client = new LeanMqttClient(socket, {
       clientId: o.clientId,
       username: o.username,
       protocolVersion: o.mqttVersion,
       keepalive: o.keepaliveSec,
       clean: o.clean,
-      reconnectPeriod: 0,
-      connectTimeout: o.connectTimeoutMs,
-      resubscribe: false,
-    };
-    const client = new MqttClient(() => socket, options);
+    });
 
     const fail = (f: ConnectFailure) => {
       if (settled) return;
@@ -212,7 +208,7 @@ export function connectDevice(o: DeviceConnectOptions): Promise<DeviceConnection
   });
 }
 
-function wrap(client: MqttClient, timings: ConnectTimings): DeviceConnection {
+function wrap(client: LeanMqttClient, timings: ConnectTimings): DeviceConnection {
   let ending = false;
   // Errors after CONNACK end in 'close'; the listener keeps them from being thrown.
   client.on('error', () => undefined);
@@ -230,7 +226,7 @@ function wrap(client: MqttClient, timings: ConnectTimings): DeviceConnection {
       });
     },
     onMessage: (handler) => {
-      client.on('message', (topic, payload) => handler(topic, payload));
+      client.on('message', (topic: string, payload: Buffer) => handler(topic, payload));
     },
     onLost: (handler) => {
       client.once('close', () => {
