@@ -19,8 +19,9 @@ export interface WorkerHealth {
   /** Share of the interval the worker's event loop was busy, 0..1 (eventLoopUtilization). */
   loopUtilization: number;
   /**
-   * CPU the worker thread used over the interval, in cores (1 = one core busy the whole
-   * interval), from /proc/thread-self/stat; null where that is not available.
+   * CPU the worker thread used, in cores (1 = one core busy the whole time), from
+   * /proc/thread-self/stat, over the interval or, for an interval under 250 ms, over the last
+   * stretch of at least 250 ms; null where /proc/thread-self is not available.
    */
   threadCpuCores: number | null;
 }

@@ -108,10 +108,14 @@ describe('SelfMonitor', () => {
       assert.ok(h.loopDelayMaxMs >= 100, `max delay ${h.loopDelayMaxMs} ms`);
       assert.ok(h.loopUtilization > 0.3 && h.loopUtilization <= 1, `elu ${h.loopUtilization}`);
       if (process.platform === 'linux') {
-        assert.ok((h.threadCpuCores ?? 0) > 0, `thread cpu ${h.threadCpuCores}`);
+        const cores = h.threadCpuCores ?? 0;
+        assert.ok(cores > 0 && cores <= 1, `thread cpu ${h.threadCpuCores}`);
       }
+      // A sample right after another is a short interval: its CPU figure stays a share of
+      // one core (the last long-enough window's), never ticks divided by a sliver of time.
       const next = monitor.sample();
       assert.ok(next.loopDelayMaxMs < h.loopDelayMaxMs, 'each sample starts a new interval');
+      assert.ok((next.threadCpuCores ?? 0) <= 1, `short-interval cpu ${next.threadCpuCores}`);
     } finally {
       monitor.stop();
     }
