@@ -112,7 +112,8 @@ export function classifySocketError(err: NodeJS.ErrnoException, stage: 'tcp' | '
   return 'closed' as const;
 }
 
-function openSocket(o: DeviceConnectOptions): net.Socket {
+/** Opens the device's TCP or TLS socket, verifying the broker's certificate unless insecure. */
+export function openSocket(o: Omit<DeviceConnectOptions, 'clientId' | 'username'>): net.Socket {
   if (o.protocol === 'mqtt') {
     return net.connect({ host: o.host, port: o.port, localAddress: o.localAddress, noDelay: true });
   }

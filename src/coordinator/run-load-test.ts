@@ -15,6 +15,7 @@ import type { Plan } from '../scenario/plan.js';
 import type { IdentityMaterial } from '../worker/protocol.js';
 import { assembleReport } from './assemble-report.js';
 import { runFleet } from './fleet-run.js';
+import { checkOpenFiles, preflightTarget, readOpenFileLimit } from './preflight.js';
 import { saveReport, type SavedReport } from './save-report.js';
 import type { RunProgress } from './progress.js';
 
@@ -71,6 +72,7 @@ export async function runLoadTest(options: RunLoadTestOptions): Promise<RunLoadT
   const outDir = options.outDir ?? 'reports';
   const certsDir = options.certsDir ?? 'certs';
   await checkWritable(outDir);
+  checkOpenFiles(options.plan, await readOpenFileLimit());
 
   const plan = structuredClone(options.plan);
   const warnings: string[] = [];
@@ -84,6 +86,7 @@ export async function runLoadTest(options: RunLoadTestOptions): Promise<RunLoadT
     if (created) log.info(`generated a CA and certificates in ${layout.dir}`);
   }
   const identities = await preflightIdentities(plan);
+  await preflightTarget(plan, identities);
   try {
     if (plan.target.kind === 'embedded') {
       broker = await startEmbedded(certsDir);

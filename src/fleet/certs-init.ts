@@ -4,10 +4,11 @@
  * `common.crt`, `common.key`). `certs init` writes it; `run` reuses it or creates it once.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { access, mkdir, readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 import { FleetbenchError } from '../errors.js';
+import { makeDir } from '../make-dir.js';
 import { loadTlsIdentity } from './identity-files.js';
 import { createCa, issueDeviceCert, issueServerCert, type KeyAlgorithm } from './pki.js';
 import { writeFileAtomic } from './write-file-atomic.js';
@@ -73,7 +74,13 @@ export async function initCerts(options: InitCertsOptions): Promise<CertsLayout>
   const layout = certsLayout(options.dir);
   const force = options.force ?? false;
 
-  await mkdir(layout.dir, { recursive: true });
+  await makeDir(layout.dir).catch((err: NodeJS.ErrnoException) => {
+    throw new FleetbenchError(
+      'E_CERTS',
+      `cannot create the certificate directory ${layout.dir} (${err.code ?? String(err)})`,
+      { hint: 'choose a writable directory with --certs (or --dir for certs init)', cause: err },
+    );
+  });
   if (!force) {
     const existing = await existingFiles(layout);
     if (existing.length > 0) throw existsError(options.dir, existing, 'nothing was written');

@@ -5,10 +5,11 @@
 
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, link, mkdir, open, unlink } from 'node:fs/promises';
+import { copyFile, link, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { FleetbenchError } from '../errors.js';
+import { makeDir as makeDirectory } from '../make-dir.js';
 import type { ReportDocument } from './document.js';
 
 /** Options of {@link writeReport}. */
@@ -94,7 +95,7 @@ function checkBaseName(baseName: string): string {
 
 async function makeDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
   } catch (err) {
     throw outputError(err, dir, 'cannot create report directory');
   }

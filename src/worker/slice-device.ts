@@ -3,12 +3,11 @@
  * are built from the plan (each group's secure context made once, shared by its devices).
  */
 
-import tls from 'node:tls';
+import { groupConnectOptions } from '../client/connect-options.js';
 import type { DeviceConnectOptions, DeviceConnection } from '../client/device-connection.js';
 import { StreamLedger } from '../metrics/stream-ledger.js';
-import type { Plan } from '../scenario/plan.js';
 import { compileIdentity, compileTemplate, type DeviceIdentity } from '../scenario/template.js';
-import type { IdentityMaterial, WorkerTask } from './protocol.js';
+import type { WorkerTask } from './protocol.js';
 
 /** Bytes of the payload header: sequence (4), device ordinal (4), send instant in ns (8). */
 export const HEADER_BYTES = 16;
@@ -74,36 +73,6 @@ export function buildDevices(task: WorkerTask): Device[] {
     }
   });
   return devices;
-}
-
-/** Connect options shared by a group; one secure context per certificate, built once. */
-function groupConnectOptions(
-  plan: Plan,
-  identity: IdentityMaterial | undefined,
-): Omit<DeviceConnectOptions, 'clientId' | 'username'> {
-  const secureContext =
-    plan.target.protocol === 'mqtts' && identity
-      ? tls.createSecureContext({
-          ca: identity.ca,
-          cert: identity.cert,
-          key: identity.key,
-          ciphers: plan.tls.ciphers,
-        })
-      : undefined;
-  return {
-    protocol: plan.target.protocol,
-    host: plan.target.host,
-    port: plan.target.port,
-    secureContext,
-    servername: plan.tls.servername ?? plan.target.host,
-    insecure: plan.tls.insecure,
-    minVersion: plan.tls.minVersion,
-    maxVersion: plan.tls.maxVersion,
-    mqttVersion: plan.mqtt.version,
-    keepaliveSec: plan.mqtt.keepaliveSec,
-    clean: plan.mqtt.cleanSession,
-    connectTimeoutMs: plan.mqtt.connectTimeoutMs,
-  };
 }
 
 /** The options one device connects with. */

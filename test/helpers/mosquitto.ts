@@ -17,6 +17,8 @@ export interface MosquittoOptions {
   keyFile: string;
   /** Extra config lines (an ACL file, a CRL, ...). */
   extraConfig?: string[];
+  /** Listen without TLS (a plain MQTT port); the certificate files are then unused. */
+  plain?: boolean;
   /** Port to listen on; default: a free one. */
   port?: number;
 }
@@ -59,11 +61,15 @@ export async function startMosquitto(o: MosquittoOptions): Promise<RunningMosqui
     'log_type error',
     'log_type warning',
     `listener ${port} 127.0.0.1`,
-    `cafile ${o.caFile}`,
-    `certfile ${o.certFile}`,
-    `keyfile ${o.keyFile}`,
-    'require_certificate true',
-    'use_identity_as_username true',
+    ...(o.plain
+      ? ['allow_anonymous true']
+      : [
+          `cafile ${o.caFile}`,
+          `certfile ${o.certFile}`,
+          `keyfile ${o.keyFile}`,
+          'require_certificate true',
+          'use_identity_as_username true',
+        ]),
     'set_tcp_nodelay true',
     ...(o.extraConfig ?? []),
   ];
