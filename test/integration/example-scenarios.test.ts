@@ -1,0 +1,101 @@
+/**
+ * Every example in scenarios/ runs against Mosquitto 2 at small scale (the fleet and the
+ * steady/hold phases cut down by overrides, as `--devices` and `--duration` would), its own
+ * thresholds pass, and its accounting is exact.
+ */
+
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+import { runLoadTest } from '../../src/coordinator/run-load-test.js';
+import type { ReportDocument } from '../../src/report/document.js';
+import { loadScenario } from '../../src/scenario/load.js';
+import { mosquittoSuite } from '../helpers/mosquitto-suite.js';
+import { counter } from '../helpers/run.js';
+
+const SCENARIOS = fileURLToPath(new URL('../../../scenarios/', import.meta.url));
+const DEVICES = 60;
+
+async function runExample(name: string, target: string, certsDir: string): Promise<ReportDocument> {
+  const plan = await loadScenario(path.join(SCENARIOS, `${name}.yaml`), {
+    certsDir,
+    overrides: { target, devices: DEVICES, durationSec: 1, workers: 2 },
+  });
+  const outDir = await mkdtemp(path.join(os.tmpdir(), `fleetbench-${name}-`));
+  const { report } = await runLoadTest({ plan, certsDir, outDir });
+  return report;
+}
+
+/** What every example must show: all connected, its thresholds met, nothing lost. */
+function assertHealthy(report: ReportDocument): void {
+  assert.equal(report.partial, null);
+  assert.equal(counter(report, 'connect.ok'), DEVICES);
+  const failed = (report.thresholds ?? []).filter((t) => !t.ok);
+  assert.deepEqual(failed, [], 'every threshold of the example holds');
+  assert.deepEqual(report.accounting?.errors ?? [], []);
+  assert.equal(counter(report, 'messages.lost'), 0);
+}
+
+describe('the example scenarios against Mosquitto 2', async () => {
+  const suite = await mosquittoSuite();
+  const skip = suite.skip;
+  const run = (name: string) => runExample(name, suite.broker.url, suite.pki.dir);
+
+  test('every example is covered here', async () => {
+    const files = (await readdir(SCENARIOS)).filter((f) => f.endsWith('.yaml')).sort();
+    assert.deepEqual(files, [
+      'connect-storm.yaml',
+      'quickstart.yaml',
+      'reconnect-storm.yaml',
+      'telemetry-soak.yaml',
+    ]);
+  });
+
+  test(
+    'quickstart: own-topic round trips at QoS 1, every message back once',
+    { skip },
+    async () => {
+      const report = await run('quickstart');
+      assertHealthy(report);
+      const published = counter(report, 'messages.published');
+      assert.ok(published >= DEVICES, `published ${published}`);
+      assert.equal(counter(report, 'messages.received'), published);
+    },
+  );
+
+  test('connect-storm: a ramping connect rate, no traffic', { skip }, async () => {
+    const report = await run('connect-storm');
+    assertHealthy(report);
+    assert.equal(counter(report, 'messages.published'), 0);
+    assert.deepEqual(
+      report.phases?.map((p) => p.name),
+      ['dawn', 'connected'],
+    );
+  });
+
+  test('telemetry-soak: the open model at its rate, both latencies kept', { skip }, async () => {
+    const report = await run('telemetry-soak');
+    assertHealthy(report);
+    const published = counter(report, 'messages.qos1.published');
+    // 500/s over the 1 s soak (the ramp has no traffic).
+    assert.ok(published >= 490 && published <= 510, `published ${published}`);
+    assert.equal(counter(report, 'messages.qos1.received'), published);
+    assert.equal(report.metrics.latency.roundtripCorrected?.count, published);
+  });
+
+  test(
+    'reconnect-storm: every device dropped, every device back, then a ramp-down',
+    { skip },
+    async () => {
+      const report = await run('reconnect-storm');
+      assertHealthy(report);
+      assert.equal(counter(report, 'storm.dropped'), DEVICES);
+      assert.equal(counter(report, 'reconnect.ok'), DEVICES);
+      const down = report.phases?.find((p) => p.name === 'down');
+      assert.equal(down?.metrics.gauges['devices.connected'], 0);
+    },
+  );
+});
