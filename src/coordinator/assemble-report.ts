@@ -41,6 +41,8 @@ export interface AssembleInput {
   abortedBy?: string | null;
   /** The workers' self-monitoring over the run. */
   loadGenerator?: LoadGeneratorHealth;
+  /** The workers' preparation of per-device identities, before the start. */
+  preparation?: { contexts: number; wallMs: number; cpuMs: number };
 }
 
 /** The plan as the report shows it: paths and settings, never key material. */
@@ -132,6 +134,15 @@ export function assembleReport(input: AssembleInput): ReportDocument {
     ...(thresholds.length > 0 ? { thresholds } : {}),
     ...(input.timeSeries ? { timeSeries: input.timeSeries } : {}),
     ...(input.loadGenerator ? { loadGenerator: input.loadGenerator } : {}),
+    ...(input.preparation
+      ? {
+          preparation: {
+            contexts: input.preparation.contexts,
+            wallMs: Math.round(input.preparation.wallMs),
+            cpuMs: Math.round(input.preparation.cpuMs),
+          },
+        }
+      : {}),
   });
 }
 

@@ -9,8 +9,14 @@ import type { Logger } from '../logger.js';
 import type { TimeSeries } from '../report/document.js';
 import type { LoadGeneratorHealth } from '../metrics/health.js';
 import type { Plan } from '../scenario/plan.js';
-import type { IdentityMaterial, RunStage, WorkerResult } from '../worker/protocol.js';
+import type {
+  IdentityMaterial,
+  RunStage,
+  WorkerMessage,
+  WorkerResult,
+} from '../worker/protocol.js';
 import { FleetPool } from './pool.js';
+import { PreparationBarrier, preparationError, type PreparationSummary } from './preparation.js';
 import { ProgressTracker, type RunProgress } from './progress.js';
 import { brokenAbortRule } from './thresholds.js';
 import { TimeSeriesCollector } from './time-series.js';
@@ -22,10 +28,8 @@ export const GRACEFUL_STOP_MS = 10_000;
 /** Options of {@link runFleet}. */
 export interface FleetRunOptions {
   logger: Logger;
-  /** The common start instant, `process.hrtime.bigint()` ns. */
-  startAtNs: bigint;
-  /** Wall-clock time of `startAtNs` (the time series' origin). */
-  startAtWall: Date;
+  /** Delay between the last worker's preparation and the first connect, ms. */
+  startDelayMs: number;
   snapshotIntervalMs: number;
   /** Aborting it stops the run gracefully; its reason becomes the stop reason. */
   signal?: AbortSignal;
@@ -54,6 +58,10 @@ export interface FleetRunOutcome {
   timeSeries: TimeSeries;
   /** The workers' self-monitoring over the run, and this process's CPU. */
   loadGenerator: LoadGeneratorHealth;
+  /** The common start instant, `process.hrtime.bigint()` ns. */
+  startAtNs: bigint;
+  /** The workers' preparation of their devices' identities, before the start. */
+  preparation: PreparationSummary;
 }
 
 /** Runs every worker's slice of `plan` and collects their results. */
@@ -64,16 +72,9 @@ export async function runFleet(
 ): Promise<FleetRunOutcome> {
   const cpuAtStart = process.cpuUsage();
   const wallAtStart = process.hrtime.bigint();
-  const watching = plan.thresholds.some((t) => t.abortOnFail);
-  const tracker = new ProgressTracker(plan, o.startAtNs, o.onProgress, watching);
-  const tally = new WorkerTally(o.startAtNs);
-  const series = new TimeSeriesCollector(
-    o.startAtNs,
-    o.startAtWall,
-    o.snapshotIntervalMs,
-    plan.workers,
-  );
   const pool = new FleetPool({ threads: plan.workers, heapMb: o.workerHeapMb });
+  const barrier = new PreparationBarrier(plan.workers);
+  let live: ((m: WorkerMessage) => void) | null = null;
   const tasks = Array.from({ length: plan.workers }, (_, workerId) =>
     pool.start(
       {
@@ -81,16 +82,36 @@ export async function runFleet(
         workers: plan.workers,
         plan,
         identities,
-        startAtNs: String(o.startAtNs),
         snapshotIntervalMs: o.snapshotIntervalMs,
       },
-      (m) => {
-        tracker.accept(m);
-        tally.accept(m);
-        if (m.type === 'snapshot') series.accept(m.workerId, m.snapshot);
-      },
+      (m) => (m.type === 'prepared' ? barrier.accept(m) : live?.(m)),
     ),
   );
+  const preparation = await barrier.wait(tasks, o.signal);
+  if (preparation.failed > 0) {
+    tasks.forEach((t) => t.stop('preflight'));
+    await Promise.allSettled(tasks.map((t) => t.result));
+    await pool.close();
+    throw preparationError(preparation);
+  }
+
+  const startAtNs = process.hrtime.bigint() + BigInt(o.startDelayMs) * 1_000_000n;
+  const startAtWall = new Date(Date.now() + o.startDelayMs);
+  const watching = plan.thresholds.some((t) => t.abortOnFail);
+  const tracker = new ProgressTracker(plan, startAtNs, o.onProgress, watching);
+  const tally = new WorkerTally(startAtNs);
+  const series = new TimeSeriesCollector(
+    startAtNs,
+    startAtWall,
+    o.snapshotIntervalMs,
+    plan.workers,
+  );
+  live = (m) => {
+    tracker.accept(m);
+    tally.accept(m);
+    if (m.type === 'snapshot') series.accept(m.workerId, m.snapshot);
+  };
+  tasks.forEach((t) => t.begin(String(startAtNs)));
   const stop = new StopControl(tracker, o.logger, (reason) => tasks.forEach((t) => t.stop(reason)));
   stop.onForce(() => void pool.terminate());
   const unlisten = stop.listen(o.signal, o.forceSignal);
@@ -99,7 +120,7 @@ export async function runFleet(
     tracker.tick();
     const totals = tracker.totals;
     if (abortedBy !== null || totals === null) return;
-    const elapsedMs = Number(process.hrtime.bigint() - o.startAtNs) / 1e6;
+    const elapsedMs = Number(process.hrtime.bigint() - startAtNs) / 1e6;
     const broken = brokenAbortRule(plan.thresholds, totals, elapsedMs);
     if (broken === null) return;
     abortedBy = broken.expression;
@@ -152,6 +173,8 @@ export async function runFleet(
     abortedBy,
     timeSeries: series.result(),
     loadGenerator: tracker.health.summary(cpuCoresSince(cpuAtStart, wallAtStart)),
+    startAtNs,
+    preparation,
   };
 }
 

@@ -7,6 +7,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type {
   CoordinatorMessage,
+  PreparedMessage,
   WorkerMessage,
   WorkerResult,
   WorkerTask,
@@ -17,6 +18,8 @@ export interface RunningTask {
   workerId: number;
   result: Promise<WorkerResult>;
   stop(reason: string): void;
+  /** Starts a prepared worker's run at the common instant (ns, decimal string). */
+  begin(startAtNs: string): void;
 }
 
 /** Options of {@link FleetPool}. */
@@ -50,7 +53,10 @@ export class FleetPool {
   }
 
   /** Starts one task; its messages go to `onMessage`. */
-  start(task: Omit<WorkerTask, 'port'>, onMessage: (m: WorkerMessage) => void): RunningTask {
+  start(
+    task: Omit<WorkerTask, 'port'>,
+    onMessage: (m: WorkerMessage | PreparedMessage) => void,
+  ): RunningTask {
     const { port1, port2 } = new MessageChannel();
     port1.on('message', onMessage);
     const full: WorkerTask = { ...task, port: port2 };
@@ -70,7 +76,8 @@ export class FleetPool {
       },
     );
     const stop = (reason: string) => post(port1, { type: 'stop', reason });
-    return { workerId: task.workerId, result, stop };
+    const begin = (startAtNs: string) => post(port1, { type: 'start', startAtNs });
+    return { workerId: task.workerId, result, stop, begin };
   }
 
   /** Ends the threads once their tasks are done. */

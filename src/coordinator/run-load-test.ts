@@ -7,7 +7,7 @@
 import { startBrokerThread } from '../broker/broker-thread.js';
 import type { EmbeddedBroker } from '../broker/embedded-broker.js';
 import { ensureDefaultCerts, certsLayout } from '../fleet/certs-init.js';
-import { loadTlsIdentity } from '../fleet/identity-files.js';
+import { loadGroupIdentities } from '../fleet/group-identities.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { ReportDocument } from '../report/document.js';
 import { checkWritable } from '../report/write.js';
@@ -85,7 +85,7 @@ export async function runLoadTest(options: RunLoadTestOptions): Promise<RunLoadT
     const { created, layout } = await ensureDefaultCerts(certsDir);
     if (created) log.info(`generated a CA and certificates in ${layout.dir}`);
   }
-  const identities = await preflightIdentities(plan);
+  const identities = await loadGroupIdentities(plan);
   await preflightTarget(plan, identities);
   try {
     if (plan.target.kind === 'embedded') {
@@ -103,27 +103,6 @@ export async function runLoadTest(options: RunLoadTestOptions): Promise<RunLoadT
   } finally {
     await broker?.close();
   }
-}
-
-/**
- * Loads and checks every group's certificate before any connection. A group expected to be
- * refused skips the chain check: a certificate from another CA is its point.
- */
-async function preflightIdentities(plan: Plan): Promise<IdentityMaterial[]> {
-  return Promise.all(
-    plan.groups.map(async (g, i) => {
-      const id = await loadTlsIdentity({
-        caFile: g.identity.caFile,
-        certFile: g.identity.certFile,
-        keyFile: g.identity.keyFile,
-        settingPrefix:
-          plan.groups.length > 1 || g.name !== 'fleet' ? `groups[${i}].identity` : 'identity',
-        source: plan.file ?? undefined,
-        checkChain: g.expect === 'accept',
-      });
-      return { ca: id.ca, cert: id.cert, key: id.key };
-    }),
-  );
 }
 
 async function startEmbedded(certsDir: string): Promise<EmbeddedBroker> {
@@ -147,11 +126,9 @@ async function execute(
   options: ExecuteOptions,
 ): Promise<RunLoadTestResult> {
   const startedAt = new Date();
-  const startAtNs = process.hrtime.bigint() + BigInt(START_DELAY_MS) * 1_000_000n;
   const outcome = await runFleet(plan, identities, {
     logger: options.logger,
-    startAtNs,
-    startAtWall: new Date(startedAt.getTime() + START_DELAY_MS),
+    startDelayMs: START_DELAY_MS,
     snapshotIntervalMs: options.snapshotIntervalMs ?? 1000,
     signal: options.signal,
     forceSignal: options.forceSignal,
@@ -168,7 +145,8 @@ async function execute(
     stageReached: outcome.stageReached,
     abortedBy: outcome.abortedBy,
     warnings: [...options.warnings, ...outcome.warnings],
-    startNs: startAtNs,
+    startNs: outcome.startAtNs,
+    preparation: outcome.preparation,
     timeSeries: outcome.timeSeries,
     loadGenerator: outcome.loadGenerator,
   });

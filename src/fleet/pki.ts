@@ -96,7 +96,8 @@ export interface DeviceCertOptions extends ValidityOptions {
 const DAY_MS = 86_400_000;
 const CLOCK_SKEW_MS = 5 * 60_000;
 const CA_LIFETIME_DAYS = 3650;
-const LEAF_LIFETIME_DAYS = 825;
+/** Default lifetime of a device or server certificate, days. */
+export const LEAF_LIFETIME_DAYS = 825;
 
 const KEY_GEN_PARAMS = {
   ec: { name: 'ECDSA', namedCurve: 'P-256' },
@@ -171,21 +172,8 @@ export async function loadCa(
   keyPem: string,
   passphrase?: string,
 ): Promise<CertificateAuthority> {
-  let nodeCert: X509Certificate;
-  let nodeKey: KeyObject;
-  try {
-    nodeCert = new X509Certificate(certPem);
-    nodeKey = createPrivateKey({ key: keyPem, format: 'pem', passphrase });
-  } catch (err) {
-    throw caError('the CA certificate or key cannot be parsed', err);
-  }
-  if (!nodeCert.ca) throw caError('the CA certificate is not a CA (basicConstraints CA:false)');
-  if (!nodeCert.checkPrivateKey(nodeKey)) {
-    throw caError('the CA key does not match its certificate');
-  }
-
-  const algorithm = keyAlgorithmOf(nodeKey);
-  const pkcs8 = nodeKey.export({ type: 'pkcs8', format: 'der' });
+  const { key, algorithm } = checkCaPair(certPem, keyPem, passphrase);
+  const pkcs8 = key.export({ type: 'pkcs8', format: 'der' });
   const signingKey = await webcrypto.subtle.importKey(
     'pkcs8',
     pkcs8,
@@ -194,6 +182,31 @@ export async function loadCa(
     ['sign'],
   );
   return { certPem, algorithm, cert: new x509.X509Certificate(certPem), signingKey };
+}
+
+/** A CA certificate and key that passed {@link checkCaPair}. */
+export interface CheckedCaPair {
+  cert: X509Certificate;
+  key: KeyObject;
+  algorithm: KeyAlgorithm;
+}
+
+/**
+ * Parses a CA certificate and its key and checks that they belong together. Throws
+ * FleetbenchError `E_CERTS` as {@link loadCa} does; no key material appears in messages.
+ */
+export function checkCaPair(certPem: string, keyPem: string, passphrase?: string): CheckedCaPair {
+  let cert: X509Certificate;
+  let key: KeyObject;
+  try {
+    cert = new X509Certificate(certPem);
+    key = createPrivateKey({ key: keyPem, format: 'pem', passphrase });
+  } catch (err) {
+    throw caError('the CA certificate or key cannot be parsed', err);
+  }
+  if (!cert.ca) throw caError('the CA certificate is not a CA (basicConstraints CA:false)');
+  if (!cert.checkPrivateKey(key)) throw caError('the CA key does not match its certificate');
+  return { cert, key, algorithm: keyAlgorithmOf(key) };
 }
 
 /**
@@ -287,12 +300,25 @@ async function issueLeaf(ca: CertificateAuthority, spec: LeafSpec): Promise<PemB
  * 20 octets, and unpredictable serials keep two runs' certificates from colliding.
  */
 function randomSerial(): string {
-  const bytes = randomBytes(16);
-  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x40;
-  return bytes.toString('hex');
+  return randomSerialBytes().toString('hex');
 }
 
-function validity(options: ValidityOptions, lifetimeDays: number): Required<ValidityOptions> {
+/** The bytes of a random positive 16-byte serial number (see `randomSerial`). */
+export function randomSerialBytes(): Buffer {
+  const bytes = randomBytes(16);
+  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x40;
+  return bytes;
+}
+
+/**
+ * The validity period of a new certificate: the given instants, or the defaults of
+ * {@link ValidityOptions}. Throws FleetbenchError `E_CERTS` when it ends before it starts.
+ * @param lifetimeDays Lifetime when `notAfter` is not given, days.
+ */
+export function validity(
+  options: ValidityOptions,
+  lifetimeDays: number,
+): Required<ValidityOptions> {
   const notBefore = options.notBefore ?? new Date(Date.now() - CLOCK_SKEW_MS);
   const notAfter = options.notAfter ?? new Date(notBefore.getTime() + lifetimeDays * DAY_MS);
   if (notAfter.getTime() <= notBefore.getTime()) {

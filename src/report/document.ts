@@ -178,6 +178,11 @@ export interface ReportDocument {
    * whether it was saturated (then a warning says so). Optional in format 1.
    */
   loadGenerator?: LoadGeneratorHealth;
+  /**
+   * The workers' preparation of per-device identities before the start (issue 3): kept apart
+   * so it is never mistaken for handshake time. Optional in format 1.
+   */
+  preparation?: IdentityPreparation;
   /** The shard reports this one was merged from (`fleetbench merge`); absent for a run. */
   mergedFrom?: MergedSource[];
 }
@@ -195,6 +200,16 @@ export interface MergedSource {
   devices: number;
   /** Whether it was partial. */
   partial: boolean;
+}
+
+/** What building the devices' TLS secure contexts cost, before the first connect. */
+export interface IdentityPreparation {
+  /** Per-device secure contexts built (0 when every group shares a certificate). */
+  contexts: number;
+  /** Wall time from the workers' start until the last one was ready, ms. */
+  wallMs: number;
+  /** CPU the workers reported for it, ms (an upper bound: each counts its whole process). */
+  cpuMs: number;
 }
 
 /** Which scenario ran. */
@@ -251,6 +266,8 @@ export interface BuildReportInput {
   loadGenerator?: LoadGeneratorHealth;
   /** Optional: only for a merged report. */
   mergedFrom?: MergedSource[];
+  /** Optional: the preparation of per-device identities. */
+  preparation?: IdentityPreparation;
 }
 
 /** Describes this machine for a report. */
@@ -305,6 +322,7 @@ export function buildReport(input: BuildReportInput): ReportDocument {
   if (input.timeSeries !== undefined) doc.timeSeries = input.timeSeries;
   if (input.loadGenerator !== undefined) doc.loadGenerator = input.loadGenerator;
   if (input.mergedFrom !== undefined) doc.mergedFrom = input.mergedFrom;
+  if (input.preparation !== undefined) doc.preparation = input.preparation;
 
   assertJsonWithoutKeys(doc);
   return structuredClone(doc);

@@ -131,7 +131,17 @@ function resolveIdentity(
   baseDir: string,
   certsDir: string,
 ): IdentityPlan {
-  const id = { ...base, ...stripUndefined(override) };
+  const own = stripUndefined(override);
+  const id = { ...base, ...own };
+  // A group's own certificate replaces an inherited manifest, and its own manifest an
+  // inherited certificate.
+  if (own.manifest === undefined && (own.cert !== undefined || own.key !== undefined)) {
+    id.manifest = undefined;
+  }
+  if (own.manifest !== undefined && own.cert === undefined && own.key === undefined) {
+    id.cert = undefined;
+    id.key = undefined;
+  }
   const file = (f: string | undefined, fallback: string) =>
     f === undefined ? path.join(certsDir, fallback) : path.resolve(baseDir, f);
   return {
@@ -139,6 +149,8 @@ function resolveIdentity(
     certFile: file(id.cert, 'common.crt'),
     keyFile: file(id.key, 'common.key'),
     defaultFiles: id.ca === undefined && id.cert === undefined && id.key === undefined,
+    manifestFile: id.manifest === undefined ? null : path.resolve(baseDir, id.manifest),
+    contexts: id.contexts,
     deviceId: id.deviceId,
     clientId: id.clientId,
     username: id.username,
@@ -289,6 +301,10 @@ function checkSemantics(s: Scenario): string[] {
     }
   };
   attempt(() => compileIdentity(s.identity)(s.identity.firstIndex));
+  problems.push(...manifestConflicts(s.identity, 'identity'));
+  s.groups?.forEach((g, i) => {
+    problems.push(...manifestConflicts(g.identity ?? {}, `groups[${i}].identity`));
+  });
   problems.push(...checkGroups(s));
   if (s.traffic !== false) {
     const topic = s.traffic.topic;
@@ -332,6 +348,14 @@ function checkTrafficModel(t: Exclude<Scenario['traffic'], false>): string[] {
     );
   }
   return problems;
+}
+
+/** A manifest gives each device its own certificate: a shared `cert`/`key` beside it is a slip. */
+function manifestConflicts(id: Partial<IdentityInput>, where: string): string[] {
+  if (id.manifest === undefined) return [];
+  return (['cert', 'key'] as const)
+    .filter((k) => id[k] !== undefined)
+    .map((k) => `${where}.${k} cannot be combined with ${where}.manifest (got "${id[k]}")`);
 }
 
 function checkGroups(s: Scenario): string[] {

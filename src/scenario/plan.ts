@@ -27,6 +27,10 @@ export interface IdentityPlan {
   keyFile: string;
   /** True when the files are the default layout that `certs init` writes. */
   defaultFiles: boolean;
+  /** Device manifest, absolute; null when the devices share `certFile`. */
+  manifestFile: string | null;
+  /** Whether per-device secure contexts are kept after the handshake or released. */
+  contexts: 'keep' | 'release';
   deviceId: string;
   clientId: string;
   username: string;
@@ -81,7 +85,7 @@ export function describePlan(plan: Plan): string[] {
     `scenario ${plan.name}: ${plan.devices} devices, ${plan.workers} workers, target ${where}`,
     ...plan.groups.map(
       (g) =>
-        `  group ${g.name}: ${g.devices} devices, certificate ${g.identity.certFile}` +
+        `  group ${g.name}: ${g.devices} devices, ${identityLabel(g)}` +
         (g.expect === 'refuse' ? ' (expected to be refused)' : ''),
     ),
   ];
@@ -108,4 +112,11 @@ export function describePlan(plan: Plan): string[] {
     lines.push(`  threshold: ${t.expression}${scope}${abort}`);
   }
   return lines;
+}
+
+function identityLabel(g: GroupPlan): string {
+  const id = g.identity;
+  return id.manifestFile === null
+    ? `certificate ${id.certFile}`
+    : `a certificate each from ${id.manifestFile}`;
 }

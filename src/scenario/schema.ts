@@ -9,23 +9,55 @@ import { PhaseSchema, ReconnectSchema } from './phase-schema.js';
 const positiveInt = () => z.int().positive();
 const fileName = () => z.string().min(1);
 
-/** How each device proves who it is. Paths are relative to the scenario file. */
-export const IdentitySchema = z.strictObject({
+const IDENTITY_DEFAULTS = {
+  deviceId: 'device-{i:05}',
+  clientId: '{deviceId}',
+  username: '{deviceId}',
+  firstIndex: 1,
+  contexts: 'keep',
+} as const;
+
+/**
+ * The identity keys with no defaults: what a group overrides. A group that sets `cert` must not
+ * also reset `deviceId` to its default, so the defaults live only in {@link IdentitySchema}.
+ */
+const IdentityFields = z.strictObject({
   /** CA certificate (PEM) that signed the broker's certificate. Default: certs/root_ca.crt. */
   ca: fileName().optional(),
   /** Device certificate (PEM) shared by the fleet. Default: certs/common.crt. */
   cert: fileName().optional(),
   /** The device certificate's private key (PEM). Default: certs/common.key. */
   key: fileName().optional(),
+  /**
+   * Device manifest (CSV, as `certs init --devices` writes): a certificate and key per device,
+   * and its device id, client id and username, which then replace the templates below.
+   * Excludes `cert` and `key`. Default: none (every device shares `cert`).
+   */
+  manifest: fileName().optional(),
+  /**
+   * Per-device secure contexts (~32 KB each) after the handshake: `keep` them for reconnects
+   * (default), or `release` them and rebuild one (~1 ms of CPU) when the device reconnects.
+   */
+  contexts: z.enum(['keep', 'release']).optional(),
   /** Device id template; `{i}` is the device number, `{i:05}` zero-padded. */
-  deviceId: z.string().min(1).default('device-{i:05}'),
+  deviceId: z.string().min(1).optional(),
   /** MQTT client id template; may use `{i}` and `{deviceId}`. */
-  clientId: z.string().min(1).default('{deviceId}'),
+  clientId: z.string().min(1).optional(),
   /** MQTT username template; may use `{i}`, `{deviceId}`, `{clientId}`. */
-  username: z.string().min(1).default('{deviceId}'),
+  username: z.string().min(1).optional(),
   /** Number of the first device. Default 1. */
-  firstIndex: z.int().nonnegative().default(1),
+  firstIndex: z.int().nonnegative().optional(),
 });
+
+/** How each device proves who it is. Paths are relative to the scenario file. */
+export const IdentitySchema = IdentityFields.transform((id) => ({
+  ...id,
+  deviceId: id.deviceId ?? IDENTITY_DEFAULTS.deviceId,
+  clientId: id.clientId ?? IDENTITY_DEFAULTS.clientId,
+  username: id.username ?? IDENTITY_DEFAULTS.username,
+  firstIndex: id.firstIndex ?? IDENTITY_DEFAULTS.firstIndex,
+  contexts: id.contexts ?? IDENTITY_DEFAULTS.contexts,
+}));
 
 /**
  * A group of devices: a share of the fleet with its own identity (overriding the top-level
@@ -39,7 +71,7 @@ export const GroupSchema = z.strictObject({
   /** Share of the fleet's devices (0..1], apportioned after the fixed counts. */
   share: z.number().positive().max(1).optional(),
   /** Identity settings that differ from the top-level `identity`. */
-  identity: IdentitySchema.partial().optional(),
+  identity: IdentityFields.optional(),
   /**
    * `accept` (default): the broker should let these devices in. `refuse`: a negative group
    * (say, a certificate from another CA); its refusals are expected, its acceptances findings.

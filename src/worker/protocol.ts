@@ -7,16 +7,39 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { WorkerHealth } from '../metrics/health.js';
 import type { MetricsSnapshot } from '../metrics/types.js';
+import type { ManifestDevice } from '../fleet/manifest.js';
 import type { Plan } from '../scenario/plan.js';
 
 /** Failure categories of a connect or of an established connection. */
 export type FailureCategory = 'tcp' | 'tls' | 'refused' | 'timeout' | 'closed' | 'other';
 
-/** Key material for the fleet's shared identity. Never logged, never in a report. */
+/**
+ * Key material of one group. Never logged, never in a report. A group sharing one certificate
+ * has `cert` and `key`; a group with a certificate per device has `devices` (its manifest rows,
+ * in group order) instead, whose files each worker reads for its own devices.
+ */
 export interface IdentityMaterial {
+  /** CA certificate(s) the broker's certificate must chain to, PEM. */
   ca: string;
+  /** The shared certificate, PEM; with `devices`, the first device's (for a probe). */
   cert: string;
+  /** The shared private key, PEM; with `devices`, the first device's (for a probe). */
   key: string;
+  devices?: ManifestDevice[];
+}
+
+/** What a worker's preparation (its devices' secure contexts) cost, sent before the start. */
+export interface PreparationStats {
+  /** Per-device secure contexts built. */
+  contexts: number;
+  /** Wall time of the preparation, ms. */
+  wallMs: number;
+  /** CPU time of the worker's process during it, ms (all threads: an upper bound). */
+  cpuMs: number;
+  /** Devices whose files could not be read or made no context. */
+  failed: number;
+  /** The first few of those, one line each (paths and device ids, never key material). */
+  problems: string[];
 }
 
 /** The start of one worker's long task. */
@@ -28,16 +51,18 @@ export interface WorkerTask {
   plan: Plan;
   /** Key material of each group, in the order of `plan.groups`. */
   identities: IdentityMaterial[];
-  /** The common start instant, `process.hrtime.bigint()` ns as a decimal string. */
-  startAtNs: string;
   /** How often to send an interval snapshot, ms. */
   snapshotIntervalMs: number;
   /** The port for the messages below (transferred). */
   port: MessagePort;
 }
 
-/** Coordinator → worker. */
-export type CoordinatorMessage = { type: 'stop'; reason: string };
+/**
+ * Coordinator → worker. `start` comes once every worker has prepared, with the common start
+ * instant (`process.hrtime.bigint()` ns as a decimal string).
+ */
+export type CoordinatorMessage =
+  { type: 'stop'; reason: string } | { type: 'start'; startAtNs: string };
 
 /** One sample of a failure, counted by category and message. */
 export interface FailureSample {
@@ -68,6 +93,13 @@ export type WorkerMessage =
       health: WorkerHealth;
     }
   | { type: 'stage'; workerId: number; step: number; stage: RunStage };
+
+/** Worker → coordinator, once, before the start: the worker is ready to connect. */
+export interface PreparedMessage {
+  type: 'prepared';
+  workerId: number;
+  preparation: PreparationStats;
+}
 
 /**
  * A step of a run: the name of one of the plan's phases, then `drain`, `disconnect`, `done`.

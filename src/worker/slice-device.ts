@@ -1,12 +1,13 @@
 /**
  * One device of a worker's slice: its identity, topic and state, and how the slice's devices
- * are built from the plan (each group's secure context made once, shared by its devices).
+ * are built from the plan (their identities and secure contexts come from FleetIdentities).
  */
 
 import { groupConnectOptions } from '../client/connect-options.js';
 import type { DeviceConnectOptions, DeviceConnection } from '../client/device-connection.js';
 import { StreamLedger } from '../metrics/stream-ledger.js';
-import { compileIdentity, compileTemplate, type DeviceIdentity } from '../scenario/template.js';
+import type { FleetIdentities, SliceMember } from '../fleet/fleet-identities.js';
+import { compileTemplate, type DeviceIdentity } from '../scenario/template.js';
 import type { WorkerTask } from './protocol.js';
 
 /** Bytes of the payload header: sequence (4), device ordinal (4), send instant in ns (8). */
@@ -39,46 +40,64 @@ export interface Device {
 /** What the devices of one group share. */
 export interface GroupRun {
   name: string;
-  connectBase: Omit<DeviceConnectOptions, 'clientId' | 'username'>;
+  /** Position in `plan.groups`. */
+  index: number;
+  connectBase: Omit<DeviceConnectOptions, 'clientId' | 'username' | 'secureContext'>;
   /** Counter prefix, `groups.<name>.`. */
   prefix: string;
 }
 
 /** The devices of worker `task.workerId`: ordinals w, w + W, ... of every group, in order. */
-export function buildDevices(task: WorkerTask): Device[] {
+export function buildDevices(task: WorkerTask, identities: FleetIdentities): Device[] {
   const { plan } = task;
-  const devices: Device[] = [];
   const topic =
     plan.traffic === false
       ? null
       : compileTemplate(plan.traffic.topic, ['i', 'deviceId', 'clientId', 'username'], 'topic');
-  plan.groups.forEach((g, gi) => {
-    const group: GroupRun = {
-      name: g.name,
-      connectBase: groupConnectOptions(plan, task.identities[gi]),
-      prefix: `groups.${g.name}.`,
+  // No identity here: each device's secure context comes from FleetIdentities at connect time.
+  const base = groupConnectOptions(plan, undefined);
+  const groups: GroupRun[] = plan.groups.map((g, index) => ({
+    name: g.name,
+    index,
+    connectBase: base,
+    prefix: `groups.${g.name}.`,
+  }));
+  return sliceMembers(task).map((m) => {
+    const identity = identities.identityOf(m.group, m.ordinal);
+    const t = topic ? topic.render({ ...identity, i: identity.index }) : '';
+    const group = groups[m.group] as GroupRun;
+    return {
+      ...{ ordinal: m.ordinal, group, identity, topic: t, state: 'offline' as const, conn: null },
+      ...{ seq: 0, unacked: 0, gen: 0, attempts: 0, downSinceNs: 0n },
+      ledger: new StreamLedger(plan.traffic === false ? 0 : plan.traffic.lateAfterMs),
     };
-    const identityOf = compileIdentity(g.identity);
-    const end = g.firstOrdinal + g.devices;
-    // Worker w takes ordinals w, w + W, ...: every worker's share of a rate is uniform.
-    const first = g.firstOrdinal + mod(task.workerId - g.firstOrdinal, task.workers);
-    for (let k = first; k < end; k += task.workers) {
-      const identity = identityOf(g.identity.firstIndex + k);
-      const t = topic ? topic.render({ ...identity, i: identity.index }) : '';
-      devices.push({
-        ...{ ordinal: k, group, identity, topic: t, state: 'offline', conn: null },
-        ...{ seq: 0, unacked: 0, gen: 0, attempts: 0, downSinceNs: 0n },
-        ledger: new StreamLedger(plan.traffic === false ? 0 : plan.traffic.lateAfterMs),
-      });
-    }
   });
-  return devices;
 }
 
-/** The options one device connects with. */
-export function connectOptionsFor(device: Device): DeviceConnectOptions {
+/**
+ * The devices of one worker's slice, in connect order: worker w takes each group's ordinals
+ * w, w + W, ..., so every worker's share of a rate is uniform.
+ */
+export function sliceMembers(
+  task: Pick<WorkerTask, 'plan' | 'workerId' | 'workers'>,
+): SliceMember[] {
+  const members: SliceMember[] = [];
+  task.plan.groups.forEach((g, gi) => {
+    const end = g.firstOrdinal + g.devices;
+    const first = g.firstOrdinal + mod(task.workerId - g.firstOrdinal, task.workers);
+    for (let k = first; k < end; k += task.workers) members.push({ group: gi, ordinal: k });
+  });
+  return members;
+}
+
+/** The options one device connects with: its own secure context, or its group's. */
+export function connectOptionsFor(
+  device: Device,
+  identities: FleetIdentities,
+): DeviceConnectOptions {
   return {
     ...device.group.connectBase,
+    secureContext: identities.contextFor(device.group.index, device.ordinal),
     clientId: device.identity.clientId,
     username: device.identity.username,
   };

@@ -16,6 +16,7 @@ import { DueQueue } from './due-queue.js';
 import type { FailureLog } from './failures.js';
 import type { WorkerTask } from './protocol.js';
 import { DeviceTraffic } from './device-traffic.js';
+import type { FleetIdentities } from '../fleet/fleet-identities.js';
 import { buildDevices, connectOptionsFor, type Device } from './slice-device.js';
 
 /** Why a connect is made: a phase's planned connect, or the return after a drop. */
@@ -40,6 +41,8 @@ export class SliceDevices {
 
   constructor(
     private readonly task: WorkerTask,
+    startNs: bigint,
+    private readonly identities: FleetIdentities,
     private readonly recorder: MetricsRecorder,
     private readonly failures: FailureLog,
     private readonly nowMs: () => number,
@@ -47,12 +50,12 @@ export class SliceDevices {
     const plan = task.plan;
     this.maxInFlight = Math.max(1, Math.floor(plan.connect.maxInFlight / task.workers));
     this.policy = plan.reconnect ?? DEFAULT_RECONNECT;
-    const worker = { ...task, startNs: BigInt(task.startAtNs) };
+    const worker = { ...task, startNs };
     this.traffic =
       plan.traffic === false
         ? null
         : new DeviceTraffic(plan.traffic, worker, recorder, failures, nowMs);
-    this.devices = buildDevices(task);
+    this.devices = buildDevices(task, identities);
   }
 
   private get plan(): Plan {
@@ -90,7 +93,7 @@ export class SliceDevices {
     this.recorder.count(key('attempted'));
     if (kind === 'connect') this.recorder.count(`${device.group.prefix}connect.attempted`);
     try {
-      const conn = await connectDevice(connectOptionsFor(device));
+      const conn = await connectDevice(connectOptionsFor(device, this.identities));
       this.connected(device, conn, kind);
     } catch (err) {
       const f = err instanceof ConnectFailure ? err : new ConnectFailure('other', String(err));
@@ -110,6 +113,7 @@ export class SliceDevices {
 
   private connected(device: Device, conn: DeviceConnection, kind: ConnectKind): void {
     const t = conn.timings;
+    this.identities.connected(device.group.index, device.ordinal);
     if (kind === 'connect') {
       this.recorder.count('connect.ok');
       this.recorder.count(`${device.group.prefix}connect.ok`);

@@ -11,6 +11,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MessagePort } from 'node:worker_threads';
+import type { FleetIdentities } from '../fleet/fleet-identities.js';
 import { mergeSnapshots } from '../metrics/merge.js';
 import { MetricsRecorder } from '../metrics/recorder.js';
 import type { MetricsSnapshot } from '../metrics/types.js';
@@ -50,14 +51,23 @@ export class SliceRun {
   private phaseMetrics: MetricsSnapshot | null = null;
   private readonly phaseResults: PhaseResult[] = [];
 
-  constructor(private readonly task: WorkerTask) {
+  /**
+   * @param startNs The common start instant the coordinator sent once every worker prepared.
+   * @param identities This worker's devices' identities, prepared.
+   */
+  constructor(
+    private readonly task: WorkerTask,
+    startNs: bigint,
+    identities: FleetIdentities,
+  ) {
     this.plan = task.plan;
     this.port = task.port;
-    this.startNs = BigInt(task.startAtNs);
+    this.startNs = startNs;
     this.phaseStartNs = this.startNs;
     this.recorder = new MetricsRecorder({ startNs: this.startNs });
     this.monitor = new SelfMonitor(task.workerId);
-    this.fleet = new SliceDevices(task, this.recorder, this.failures, () => this.nowMs());
+    const nowMs = () => this.nowMs();
+    this.fleet = new SliceDevices(task, startNs, identities, this.recorder, this.failures, nowMs);
     this.steps = runSteps(this.plan);
     this.stage = this.steps[0] ?? 'drain';
   }

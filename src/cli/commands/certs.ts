@@ -1,36 +1,84 @@
-/** `fleetbench certs init`: the CA, the broker certificate and the shared device bundle. */
+/**
+ * `fleetbench certs init`: the CA, the broker certificate and the shared device bundle, and
+ * with `--devices N` a certificate per device plus the manifest a scenario reads.
+ */
 
 import type { CommandModule } from 'yargs';
 import { initCerts } from '../../fleet/certs-init.js';
+import { initDeviceSet } from '../../fleet/device-set.js';
 
 interface InitArgs {
   dir: string;
-  algorithm: 'ec' | 'rsa';
+  algorithm: 'ec' | 'rsa' | undefined;
   force: boolean;
+  devices: number | undefined;
+  id: string;
+  'first-index': number;
+  threads: number | undefined;
 }
+
+const LAYOUT_FILES = 'root_ca.crt, root_ca.key, server.crt, server.key, common.crt, common.key';
 
 export function certsCommand(_setExit: (code: number) => void): CommandModule {
   const init: CommandModule<object, InitArgs> = {
     command: 'init',
-    describe: 'Generate a CA, a broker certificate and a shared device bundle',
+    describe:
+      'Generate a CA, a broker certificate, a shared device bundle, and device certificates',
     builder: (y) =>
       y
         .option('dir', { type: 'string', default: 'certs', describe: 'Directory to write' })
         .option('algorithm', {
           choices: ['ec', 'rsa'] as const,
-          default: 'ec' as const,
-          describe: 'Key type: EC P-256 or RSA 2048',
+          describe: "Key type: EC P-256 or RSA 2048 (default ec; with --devices: the CA's)",
         })
-        .option('force', { type: 'boolean', default: false, describe: 'Replace existing files' }),
+        .option('force', { type: 'boolean', default: false, describe: 'Replace existing files' })
+        .option('devices', {
+          type: 'number',
+          describe: 'Also write a key and certificate per device and the manifest devices.csv',
+        })
+        .option('id', {
+          type: 'string',
+          default: 'device-{i:05}',
+          describe: 'Device id template ({i} device number, {i:06} zero-padded): CN and client id',
+        })
+        .option('first-index', {
+          type: 'number',
+          default: 1,
+          describe: 'Number of the first device',
+        })
+        .option('threads', { type: 'number', describe: 'Signing threads (default: cores)' }),
     handler: async (args) => {
-      const layout = await initCerts({
+      if (args.devices === undefined) {
+        const layout = await initCerts({
+          dir: args.dir,
+          algorithm: args.algorithm,
+          force: args.force,
+        });
+        process.stderr.write(`wrote ${layout.dir}: ${LAYOUT_FILES} (keys mode 0600)\n`);
+        return;
+      }
+      let lastShown = 0;
+      const result = await initDeviceSet({
         dir: args.dir,
+        devices: args.devices,
+        idTemplate: args.id,
+        firstIndex: args['first-index'],
         algorithm: args.algorithm,
         force: args.force,
+        threads: args.threads,
+        onProgress: (done, total) => {
+          if (done - lastShown < total / 10 && done !== total) return;
+          lastShown = done;
+          process.stderr.write(`  ${done}/${total} devices\n`);
+        },
       });
+      const sec = result.elapsedMs / 1000;
+      const rate = result.devices / Math.max(sec, 1e-3);
       process.stderr.write(
-        `wrote ${layout.dir}: root_ca.crt, root_ca.key, server.crt, server.key, ` +
-          `common.crt, common.key (keys mode 0600)\n`,
+        `${result.layoutCreated ? 'wrote' : 'reused'} ${result.layout.dir}: ${LAYOUT_FILES}\n` +
+          `wrote ${result.devices} device certificates in ${sec.toFixed(1)} s ` +
+          `(${Math.round(rate)} certificates/s on ${result.threads} threads; keys mode 0600)\n` +
+          `manifest: ${result.manifest}\n`,
       );
     },
   };
