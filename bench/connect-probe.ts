@@ -71,5 +71,9 @@ export async function runConnectProbe(
     rssHeldBytes: heldMemory.rss,
     heapBeforeBytes: before.heapUsed,
     heapHeldBytes: heldMemory.heapUsed,
+    heapTotalBeforeBytes: before.heapTotal,
+    heapTotalHeldBytes: heldMemory.heapTotal,
+    externalBeforeBytes: before.external,
+    externalHeldBytes: heldMemory.external,
   };
 }

@@ -80,6 +80,11 @@ export interface ConnectProbeResult {
   rssHeldBytes: number;
   heapBeforeBytes: number;
   heapHeldBytes: number;
+  /** V8 heap committed, and memory outside it (Buffers, native objects), bytes. */
+  heapTotalBeforeBytes: number;
+  heapTotalHeldBytes: number;
+  externalBeforeBytes: number;
+  externalHeldBytes: number;
 }
 
 /** Result of a fan-out probe; CPU and wall time from the first publish to the drain's end. */
