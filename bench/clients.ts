@@ -21,10 +21,31 @@ export interface BenchClient {
   onMessage(handler: (payload: Buffer) => void): void;
   /** Closes at once, without DISCONNECT: the bench only needs the socket gone. */
   close(): void;
+  /** The latest TLS session the broker issued (a TLS 1.3 ticket arrives after CONNACK). */
+  tlsSession(): Buffer | undefined;
+  /** Whether this connection's handshake resumed a session. */
+  resumed(): boolean;
 }
 
-/** Opens one device connection to `target` and resolves after its CONNACK. */
-export type Connector = (target: BenchTarget, clientId: string) => Promise<BenchClient>;
+/**
+ * Opens one device connection to `target` and resolves after its CONNACK; with `session`, the
+ * TLS handshake offers that session for resumption.
+ */
+export type Connector = (
+  target: BenchTarget,
+  clientId: string,
+  session?: Buffer,
+) => Promise<BenchClient>;
+
+/** Client kinds whose path can resume a device's TLS session. */
+export const RESUMING_KINDS: ReadonlySet<ClientKind> = new Set(['bare-tls', 'mqttjs']);
+
+/** Keeps the latest session a TLS socket was issued. */
+function sessionOf(socket: tls.TLSSocket): () => Buffer | undefined {
+  let session: Buffer | undefined;
+  socket.on('session', (s: Buffer) => (session = s));
+  return () => session;
+}
 
 /** What every connector is given. */
 export interface ConnectorSetup {
@@ -39,22 +60,29 @@ export interface ConnectorSetup {
 export function connectorFor(kind: ClientKind, setup: ConnectorSetup): Connector {
   switch (kind) {
     case 'bare-tls':
-      return (target, clientId) => connectBare(target, clientId, setup);
+      return (target, clientId, session) => connectBare(target, clientId, setup, session);
     case 'mqttjs':
-      return (target, clientId) => connectMqttJs(target, clientId, setup);
+      return (target, clientId, session) => connectMqttJs(target, clientId, setup, session);
     case 'fleetbench':
       return (target, clientId) => connectFleetbench(target, clientId, setup);
   }
 }
 
-function connectBare(t: BenchTarget, clientId: string, s: ConnectorSetup): Promise<BenchClient> {
+function connectBare(
+  t: BenchTarget,
+  clientId: string,
+  s: ConnectorSetup,
+  session?: Buffer,
+): Promise<BenchClient> {
   return new Promise((resolve, reject) => {
     const socket = tls.connect({
       host: t.host,
       port: t.port,
       secureContext: s.secureContext,
       rejectUnauthorized: true,
+      ...(session ? { session } : {}),
     });
+    const latestSession = sessionOf(socket);
     socket.setNoDelay(true);
     const timer = setTimeout(
       () => fail(new Error(`no CONNACK within ${s.timeoutMs} ms`)),
@@ -79,7 +107,7 @@ function connectBare(t: BenchTarget, clientId: string, s: ConnectorSetup): Promi
       socket.removeAllListeners('error');
       socket.removeAllListeners('close');
       socket.on('error', () => undefined);
-      resolve(new BareClient(socket));
+      resolve(new BareClient(socket, latestSession));
     });
   });
 }
@@ -91,7 +119,14 @@ class BareClient implements BenchClient {
   private handler: (payload: Buffer) => void = () => undefined;
   private parsing = false;
 
-  constructor(private readonly socket: tls.TLSSocket) {}
+  constructor(
+    private readonly socket: tls.TLSSocket,
+    readonly tlsSession: () => Buffer | undefined,
+  ) {}
+
+  resumed(): boolean {
+    return this.socket.isSessionReused();
+  }
 
   /** The parser is attached on first traffic, so a held connection costs only its socket. */
   private parse(): void {
@@ -149,7 +184,12 @@ class BareClient implements BenchClient {
   }
 }
 
-function connectMqttJs(t: BenchTarget, clientId: string, s: ConnectorSetup): Promise<BenchClient> {
+function connectMqttJs(
+  t: BenchTarget,
+  clientId: string,
+  s: ConnectorSetup,
+  session?: Buffer,
+): Promise<BenchClient> {
   return new Promise((resolve, reject) => {
     const client = mqtt.connect({
       protocol: 'mqtts',
@@ -162,11 +202,13 @@ function connectMqttJs(t: BenchTarget, clientId: string, s: ConnectorSetup): Pro
       connectTimeout: s.timeoutMs,
       rejectUnauthorized: true,
       // Passed through to tls.connect, as a user sharing one context across clients would.
-      ...({ secureContext: s.secureContext } as object),
+      ...({ secureContext: s.secureContext, ...(session ? { session } : {}) } as object),
     });
+    const stream = client.stream as tls.TLSSocket;
+    const latestSession = sessionOf(stream);
     // MQTT.js leaves Nagle on for TLS; with it every round trip waits ~40 ms for a delayed ACK,
     // which would compare fleetbench with a stall, not with MQTT.js's own cost.
-    (client.stream as tls.TLSSocket | undefined)?.setNoDelay?.(true);
+    stream.setNoDelay(true);
     const fail = (err: Error) => {
       client.end(true);
       reject(err);
@@ -186,6 +228,8 @@ function connectMqttJs(t: BenchTarget, clientId: string, s: ConnectorSetup): Pro
           client.publish(topic, payload, { qos }, () => done()),
         onMessage: (handler) => client.on('message', (_topic, payload) => handler(payload)),
         close: () => client.end(true),
+        tlsSession: latestSession,
+        resumed: () => stream.isSessionReused(),
       });
     });
   });
@@ -227,5 +271,9 @@ async function connectFleetbench(
     publish: (topic, payload, qos, done) => conn.publish(topic, payload, qos, () => done()),
     onMessage: (handler) => conn.onMessage((_topic, payload) => handler(payload)),
     close: () => void conn.end(0),
+    // TODO: src/client cannot resume a session until issue 3 lands it; until then the bench
+    // has no fleetbench reconnect figure (RESUMING_KINDS leaves fleetbench out).
+    tlsSession: () => undefined,
+    resumed: () => false,
   };
 }

@@ -8,12 +8,14 @@ import type {
   ClientKind,
   ConnectProbeResult,
   FanoutProbeResult,
+  ReconnectProbeResult,
   RoundtripProbeResult,
 } from './protocol.js';
 
 /** Every probe outcome of one bench run, by part and client kind, one per round. */
 export interface BenchResults {
   connect: Partial<Record<ClientKind, ProbeOutcome<ConnectProbeResult>[]>>;
+  reconnect: Partial<Record<ClientKind, ProbeOutcome<ReconnectProbeResult>[]>>;
   fanout: Partial<Record<ClientKind, ProbeOutcome<FanoutProbeResult>[]>>;
   roundtrip: Partial<Record<ClientKind, ProbeOutcome<RoundtripProbeResult>[]>>;
 }
@@ -127,6 +129,33 @@ function connectFigures(c: BenchResults['connect']): BenchFigure[] {
   ];
 }
 
+function reconnectFigures(r: BenchResults['reconnect']): BenchFigure[] {
+  const n = (o: ProbeOutcome<ReconnectProbeResult>) => Math.max(1, o.result.reconnected);
+  return [
+    figure(
+      'reconnect.clientCpuMs',
+      'CPU per resumed reconnect',
+      'ms',
+      per(r, (o) => o.result.cpuUs / 1000 / n(o)),
+      { kind: 'abs-max', limit: 0.5 },
+    ),
+    figure(
+      'reconnect.brokerCpuMs',
+      'Mosquitto CPU per reconnect',
+      'ms',
+      per(r, (o) => (o.brokerCpuUs > 0 ? o.brokerCpuUs / 1000 / n(o) : null)),
+      null,
+    ),
+    figure(
+      'reconnect.resumedShare',
+      'reconnects resumed',
+      '%',
+      per(r, (o) => (100 * o.result.resumed) / n(o)),
+      null,
+    ),
+  ];
+}
+
 function messageFigures(r: BenchResults): BenchFigure[] {
   const out: BenchFigure[] = [];
   if (Object.keys(r.fanout).length > 0) {
@@ -196,5 +225,6 @@ function messageFigures(r: BenchResults): BenchFigure[] {
 /** All figures of a bench run, in table order. */
 export function benchFigures(results: BenchResults): BenchFigure[] {
   const out = Object.keys(results.connect).length > 0 ? connectFigures(results.connect) : [];
-  return [...out, ...messageFigures(results)];
+  const re = Object.keys(results.reconnect).length > 0 ? reconnectFigures(results.reconnect) : [];
+  return [...out, ...re, ...messageFigures(results)];
 }

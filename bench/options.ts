@@ -8,12 +8,12 @@ import { FleetbenchError } from '../src/errors.js';
 import { CLIENT_KINDS, type ClientKind } from './protocol.js';
 
 /** The parts of the bench, in the order they run. */
-export const BENCH_PARTS = ['connect', 'fanout', 'roundtrip'] as const;
+export const BENCH_PARTS = ['connect', 'reconnect', 'fanout', 'roundtrip'] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 /** Everything a bench run is sized by. */
 export interface BenchOptions {
-  /** Devices connected and held per client kind and round. Default 2000. */
+  /** Devices connected and held per client kind and round. Default 1500. */
   connections: number;
   /** Connects in flight at once (below Mosquitto's listen backlog of 100). Default 32. */
   inFlight: number;
@@ -25,12 +25,14 @@ export interface BenchOptions {
   subscribers: number;
   /** Fan-out publishes per second, all publishers together. Default 1000. */
   publishRatePerSec: number;
-  /** Fan-out publishing time, s. Default 4. */
+  /** Fan-out publishing time, s. Default 3. */
   fanoutSec: number;
-  /** Idle round trips measured per client kind. Default 2000. */
+  /** Idle round trips measured per client kind. Default 1000. */
   roundtrips: number;
   /** Rounds; each figure is the median over them. Default 3. */
   rounds: number;
+  /** Highest TLS version offered (`--tls-max 1.2` measures TLS 1.2). Default TLS 1.3. */
+  tlsMax: 'TLSv1.2' | 'TLSv1.3';
   /** Client kinds to run. Default all. */
   clients: ClientKind[];
   /** Parts to run. Default all. */
@@ -44,20 +46,20 @@ export interface BenchOptions {
 }
 
 const USAGE =
-  'usage: npm run bench -- [--rounds 3] [--connections 2000] [--in-flight 32] [--per-broker 9000] ' +
-  '[--publishers 100] [--subscribers 100] [--publish-rate 1000] [--fanout-sec 4] ' +
-  '[--roundtrips 2000] [--clients bare-tls,mqttjs,fleetbench] [--parts connect,fanout,roundtrip] ' +
-  '[--out reports] [--json] [--profile DIR]';
+  'usage: npm run bench -- [--rounds 3] [--connections 1500] [--in-flight 32] [--per-broker 9000] ' +
+  '[--publishers 100] [--subscribers 100] [--publish-rate 1000] [--fanout-sec 3] ' +
+  '[--roundtrips 1000] [--clients bare-tls,mqttjs,fleetbench] [--parts connect,reconnect,fanout,roundtrip] ' +
+  '[--tls-max 1.3] [--out reports] [--json] [--profile DIR]';
 
 const INTEGERS = {
-  connections: { flag: 'connections', def: 2000, max: 19_900 },
+  connections: { flag: 'connections', def: 1500, max: 19_900 },
   inFlight: { flag: 'in-flight', def: 32, max: 99 },
   perBroker: { flag: 'per-broker', def: 9000, max: 19_000 },
   publishers: { flag: 'publishers', def: 100, max: 5000 },
   subscribers: { flag: 'subscribers', def: 100, max: 5000 },
   publishRatePerSec: { flag: 'publish-rate', def: 1000, max: 100_000 },
-  fanoutSec: { flag: 'fanout-sec', def: 4, max: 600 },
-  roundtrips: { flag: 'roundtrips', def: 2000, max: 1_000_000 },
+  fanoutSec: { flag: 'fanout-sec', def: 3, max: 600 },
+  roundtrips: { flag: 'roundtrips', def: 1000, max: 1_000_000 },
   rounds: { flag: 'rounds', def: 3, max: 100 },
 } as const;
 
@@ -82,6 +84,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         parts: { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean' },
+        'tls-max': { type: 'string' },
         profile: { type: 'string' },
       },
       strict: true,
@@ -103,6 +106,10 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     }
     ints[key] = n;
   }
+  const tlsRaw = values['tls-max'];
+  if (tlsRaw !== undefined && tlsRaw !== '1.2' && tlsRaw !== '1.3') {
+    problems.push(`--tls-max must be 1.2 or 1.3 (got ${String(tlsRaw)})`);
+  }
   const clients = listFlag(values.clients, CLIENT_KINDS, 'clients', problems);
   const parts = listFlag(values.parts, BENCH_PARTS, 'parts', problems);
   if (problems.length > 0) {
@@ -114,6 +121,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     parts,
     outDir: typeof values.out === 'string' ? values.out : 'reports',
     json: values.json === true,
+    tlsMax: tlsRaw === '1.2' ? 'TLSv1.2' : 'TLSv1.3',
     profileDir: typeof values.profile === 'string' ? values.profile : null,
   };
 }

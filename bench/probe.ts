@@ -10,6 +10,7 @@ import { MetricsRecorder } from '../src/metrics/recorder.js';
 import { connectorFor } from './clients.js';
 import { runConnectProbe } from './connect-probe.js';
 import { runFanoutProbe, runRoundtripProbe } from './message-probes.js';
+import { runReconnectProbe } from './reconnect-probe.js';
 import type { BenchMessage, ProbeMessage, ProbeResult, ProbeSpec } from './protocol.js';
 
 function send(m: ProbeMessage): void {
@@ -31,9 +32,11 @@ async function run(spec: ProbeSpec): Promise<ProbeResult> {
     ca: readFileSync(spec.identity.caFile),
     cert: readFileSync(spec.identity.certFile),
     key: readFileSync(spec.identity.keyFile),
+    maxVersion: spec.identity.maxVersion,
   });
   const recorder = spec.client === 'fleetbench' ? new MetricsRecorder() : null;
-  const timeoutMs = spec.probe === 'connect' ? spec.timeoutMs : 10_000;
+  const timeoutMs =
+    spec.probe === 'connect' || spec.probe === 'reconnect' ? spec.timeoutMs : 10_000;
   const connect = connectorFor(spec.client, {
     secureContext,
     timeoutMs,
@@ -46,6 +49,8 @@ async function run(spec: ProbeSpec): Promise<ProbeResult> {
       return runFanoutProbe(spec, connect, recorder, hooks);
     case 'roundtrip':
       return runRoundtripProbe(spec, connect, recorder);
+    case 'reconnect':
+      return runReconnectProbe(spec, connect, hooks);
   }
 }
 

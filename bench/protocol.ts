@@ -24,6 +24,8 @@ export interface BenchIdentity {
   caFile: string;
   certFile: string;
   keyFile: string;
+  /** Highest TLS version the clients offer. */
+  maxVersion: 'TLSv1.2' | 'TLSv1.3';
 }
 
 /** Connect `connections` devices, spread round-robin over `targets`, then hold them. */
@@ -65,7 +67,22 @@ export interface RoundtripProbeSpec {
   payloadBytes: number;
 }
 
-export type ProbeSpec = ConnectProbeSpec | FanoutProbeSpec | RoundtripProbeSpec;
+/**
+ * Connect `connections` devices and keep each one's TLS session, close them, then reconnect
+ * every device with its own session (resumed handshake) and the same cached secure context.
+ */
+export interface ReconnectProbeSpec {
+  probe: 'reconnect';
+  client: ClientKind;
+  targets: BenchTarget[];
+  identity: BenchIdentity;
+  connections: number;
+  inFlight: number;
+  timeoutMs: number;
+}
+
+export type ProbeSpec =
+  ConnectProbeSpec | FanoutProbeSpec | RoundtripProbeSpec | ReconnectProbeSpec;
 
 /** Result of a connect probe. CPU is the probe process's own, over the connect phase only. */
 export interface ConnectProbeResult {
@@ -108,7 +125,19 @@ export interface RoundtripProbeResult {
   meanUs: number;
 }
 
-export type ProbeResult = ConnectProbeResult | FanoutProbeResult | RoundtripProbeResult;
+/** Result of a reconnect probe; CPU is over the reconnects only. */
+export interface ReconnectProbeResult {
+  reconnected: number;
+  /** Reconnects whose TLS handshake resumed the device's session. */
+  resumed: number;
+  failed: number;
+  firstError: string | null;
+  cpuUs: number;
+  wallMs: number;
+}
+
+export type ProbeResult =
+  ConnectProbeResult | FanoutProbeResult | RoundtripProbeResult | ReconnectProbeResult;
 
 /** Probe → bench. `ready`: set up, waiting for `go`; `measured`: the measured phase ended. */
 export type ProbeMessage =

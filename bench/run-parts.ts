@@ -6,6 +6,7 @@
 
 import type { CertsLayout } from '../src/fleet/certs-init.js';
 import type { RunningMosquitto } from '../test/helpers/mosquitto.js';
+import { RESUMING_KINDS } from './clients.js';
 import type { BenchResults } from './figures.js';
 import type { BenchOptions } from './options.js';
 import type {
@@ -16,6 +17,7 @@ import type {
   FanoutProbeResult,
   ProbeResult,
   ProbeSpec,
+  ReconnectProbeResult,
   RoundtripProbeResult,
 } from './protocol.js';
 import { runProbe, waitBrokersIdle } from './run-probe.js';
@@ -62,6 +64,20 @@ async function runRound(c: Context, results: BenchResults): Promise<void> {
     const why = r.firstError ? ` (first: ${r.firstError})` : '';
     c.log(`connect ${client}: ${r.connected} held, ${r.failed} failed${why}`);
   }
+  for (const client of o.parts.includes('reconnect') ? o.clients : []) {
+    if (!RESUMING_KINDS.has(client)) {
+      c.log(`reconnect ${client}: skipped, this client path cannot resume TLS sessions yet`);
+      continue;
+    }
+    const spec: ProbeSpec = {
+      ...{ probe: 'reconnect', client, targets, identity, connections: o.connections },
+      ...{ inFlight: o.inFlight, timeoutMs: 20_000 },
+    };
+    const out = await step<ReconnectProbeResult>(c, spec, o.connections * 40, c.pids);
+    push(results.reconnect, client, out);
+    const r = out.result;
+    c.log(`reconnect ${client}: ${r.reconnected} back, ${r.resumed} resumed, ${r.failed} failed`);
+  }
   for (const client of o.parts.includes('fanout') ? o.clients : []) {
     const spec: ProbeSpec = {
       ...{ probe: 'fanout', client, target: first, identity, payloadBytes: 64 },
@@ -92,12 +108,15 @@ export async function runBenchParts(
 ): Promise<BenchResults> {
   const c: Context = {
     o,
-    identity: { caFile: layout.caCert, certFile: layout.deviceCert, keyFile: layout.deviceKey },
+    identity: {
+      ...{ caFile: layout.caCert, certFile: layout.deviceCert, keyFile: layout.deviceKey },
+      maxVersion: o.tlsMax,
+    },
     targets: brokers.map((b) => ({ host: '127.0.0.1', port: b.port })),
     pids: brokers.map((b) => b.pid),
     log,
   };
-  const results: BenchResults = { connect: {}, fanout: {}, roundtrip: {} };
+  const results: BenchResults = { connect: {}, reconnect: {}, fanout: {}, roundtrip: {} };
   for (let round = 1; round <= o.rounds; round++) {
     log(`round ${round} of ${o.rounds}`);
     await runRound(c, results);

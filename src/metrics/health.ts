@@ -165,9 +165,9 @@ export function saturationWarning(health: LoadGeneratorHealth): string | null {
   // A late loop on an idle thread means the thread waited for a core, not that it had work.
   const starved = hit.every((w) => w.busyMax <= health.limits.busy);
   const cause = starved
-    ? 'the workers were not busy, so their threads waited for a core: the machine is ' +
-      'oversubscribed (a broker or other processes on the same cores); run the broker ' +
-      'elsewhere or on separate cores'
+    ? 'the workers were not busy, so their threads most likely waited for a core: the ' +
+      'machine is oversubscribed (a broker or other processes on the same cores; or one ' +
+      'long stall such as a large GC); run the broker elsewhere or on separate cores'
     : 'use more workers or machines (shards), or fewer devices or messages per worker';
   return (
     `load generator saturated: ${each.join('; ')}. Latencies measured then include ` +
