@@ -25,6 +25,56 @@ export async function settledMemory(): Promise<NodeJS.MemoryUsage> {
   return process.memoryUsage();
 }
 
+/** What {@link connectMeasured} returns. */
+export interface MeasuredConnects {
+  /** By device: `clients[i]` is device i's connection, undefined when it failed. */
+  clients: (BenchClient | undefined)[];
+  connected: number;
+  failed: number;
+  firstError: string | null;
+  /** This process's CPU (user + system) over the connects, µs. */
+  cpuUs: number;
+  wallMs: number;
+}
+
+/**
+ * Connects devices 0..count-1 (device i to `targets[i mod n]`, offering `sessions[i]` when
+ * given) with at most `inFlight` at once, and takes this process's CPU over it. A failed
+ * connect is counted, never thrown.
+ */
+export async function connectMeasured(
+  spec: Pick<ConnectProbeSpec, 'client' | 'targets' | 'inFlight'>,
+  count: number,
+  connect: Connector,
+  sessions?: readonly (Buffer | undefined)[],
+): Promise<MeasuredConnects> {
+  const clients: (BenchClient | undefined)[] = new Array<BenchClient | undefined>(count);
+  let connected = 0;
+  let failed = 0;
+  let firstError: string | null = null;
+  let next = 0;
+  const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      const i = next++;
+      const target = spec.targets[i % spec.targets.length];
+      if (target === undefined) return;
+      try {
+        clients[i] = await connect(target, `bench-${spec.client}-${i}`, sessions?.[i]);
+        connected++;
+      } catch (err) {
+        failed++;
+        firstError ??= err instanceof Error ? err.message : String(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(spec.inFlight, count) }, lane));
+  const cpu = process.cpuUsage(cpu0);
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  return { clients, connected, failed, firstError, cpuUs: cpu.user + cpu.system, wallMs };
+}
+
 /** Connects, holds, measures, closes. Never throws for a failed connect: it is counted. */
 export async function runConnectProbe(
   spec: ConnectProbeSpec,
@@ -33,40 +83,18 @@ export async function runConnectProbe(
 ): Promise<ConnectProbeResult> {
   const before = await settledMemory();
   await hooks.ready();
-
-  const held: BenchClient[] = [];
-  let failed = 0;
-  let firstError: string | null = null;
-  let next = 0;
-  const t0 = process.hrtime.bigint();
-  const cpu0 = process.cpuUsage();
-  const lane = async (): Promise<void> => {
-    while (next < spec.connections) {
-      const i = next++;
-      const target = spec.targets[i % spec.targets.length];
-      if (target === undefined) return;
-      try {
-        held.push(await connect(target, `bench-${spec.client}-${i}`));
-      } catch (err) {
-        failed++;
-        firstError ??= err instanceof Error ? err.message : String(err);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(spec.inFlight, spec.connections) }, lane));
-  const cpu = process.cpuUsage(cpu0);
-  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const m = await connectMeasured(spec, spec.connections, connect);
   hooks.measured();
 
   await sleep(spec.settleMs);
   const heldMemory = await settledMemory();
-  for (const c of held) c.close();
+  for (const c of m.clients) c?.close();
   return {
-    connected: held.length,
-    failed,
-    firstError,
-    wallMs,
-    cpuUs: cpu.user + cpu.system,
+    connected: m.connected,
+    failed: m.failed,
+    firstError: m.firstError,
+    wallMs: m.wallMs,
+    cpuUs: m.cpuUs,
     rssBeforeBytes: before.rss,
     rssHeldBytes: heldMemory.rss,
     heapBeforeBytes: before.heapUsed,

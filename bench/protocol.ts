@@ -71,14 +71,8 @@ export interface RoundtripProbeSpec {
  * Connect `connections` devices and keep each one's TLS session, close them, then reconnect
  * every device with its own session (resumed handshake) and the same cached secure context.
  */
-export interface ReconnectProbeSpec {
+export interface ReconnectProbeSpec extends Omit<ConnectProbeSpec, 'probe' | 'settleMs'> {
   probe: 'reconnect';
-  client: ClientKind;
-  targets: BenchTarget[];
-  identity: BenchIdentity;
-  connections: number;
-  inFlight: number;
-  timeoutMs: number;
 }
 
 export type ProbeSpec =

@@ -5,69 +5,43 @@
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BenchClient, Connector } from './clients.js';
-import type { PhaseHooks } from './connect-probe.js';
+import type { Connector } from './clients.js';
+import { connectMeasured, type PhaseHooks } from './connect-probe.js';
 import type { ReconnectProbeResult, ReconnectProbeSpec } from './protocol.js';
 
 /** How long connected devices wait for their TLS 1.3 tickets (sent after CONNACK), ms. */
 const TICKET_WAIT_MS = 300;
 
-/** Runs `work(i)` for i in 0..n-1 with at most `lanes` at once. */
-async function inLanes(n: number, lanes: number, work: (i: number) => Promise<void>) {
-  let next = 0;
-  const lane = async () => {
-    while (next < n) await work(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(lanes, n) }, lane));
-}
-
-/** Runs the probe; a device whose first connect fails is left out of the reconnects. */
+/**
+ * Runs the probe. Device i always reconnects with device i's own session; a device whose first
+ * connect failed has none and makes a full handshake (counted: `resumed` stays below it).
+ */
 export async function runReconnectProbe(
   spec: ReconnectProbeSpec,
   connect: Connector,
   hooks: PhaseHooks,
 ): Promise<ReconnectProbeResult> {
-  const target = (i: number) => spec.targets[i % spec.targets.length] ?? spec.targets[0];
-  const sessions: (Buffer | undefined)[] = new Array<Buffer | undefined>(spec.connections);
-  const first: BenchClient[] = [];
-  await inLanes(spec.connections, spec.inFlight, async (i) => {
-    const t = target(i);
-    if (t === undefined) return;
-    first.push(await connect(t, `bench-${spec.client}-rc-${i}`));
-  });
+  const first = await connectMeasured(spec, spec.connections, connect);
+  if (first.connected === 0) {
+    throw new Error(`no device connected: ${first.firstError ?? 'unknown error'}`);
+  }
   await sleep(TICKET_WAIT_MS);
-  first.forEach((c, i) => (sessions[i] = c.tlsSession()));
-  for (const c of first) c.close();
+  const sessions = first.clients.map((c) => c?.tlsSession());
+  for (const c of first.clients) c?.close();
   await sleep(200);
   await hooks.ready();
 
-  const again: BenchClient[] = [];
-  let failed = 0;
-  let firstError: string | null = null;
-  const t0 = process.hrtime.bigint();
-  const cpu0 = process.cpuUsage();
-  await inLanes(first.length, spec.inFlight, async (i) => {
-    const t = target(i);
-    if (t === undefined) return;
-    try {
-      again.push(await connect(t, `bench-${spec.client}-rc-${i}`, sessions[i]));
-    } catch (err) {
-      failed++;
-      firstError ??= err instanceof Error ? err.message : String(err);
-    }
-  });
-  const cpu = process.cpuUsage(cpu0);
-  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const again = await connectMeasured(spec, spec.connections, connect, sessions);
   hooks.measured();
 
-  const resumed = again.filter((c) => c.resumed()).length;
-  for (const c of again) c.close();
+  const resumed = again.clients.filter((c) => c?.resumed() === true).length;
+  for (const c of again.clients) c?.close();
   return {
-    reconnected: again.length,
+    reconnected: again.connected,
     resumed,
-    failed,
-    firstError,
-    cpuUs: cpu.user + cpu.system,
-    wallMs,
+    failed: again.failed,
+    firstError: again.firstError,
+    cpuUs: again.cpuUs,
+    wallMs: again.wallMs,
   };
 }

@@ -81,7 +81,10 @@ describe('HealthTracker', () => {
     assert.equal(hot.saturated, true);
     assert.equal(hot.workers[1]?.saturatedIntervals, 1);
     assert.match(saturationWarning(hot) ?? '', /^load generator saturated: worker 1 in 1 of 3/);
-    assert.match(saturationWarning(hot) ?? '', /waited for a core: the\s+machine is oversubscribed/);
+    assert.match(
+      saturationWarning(hot) ?? '',
+      /waited for a core: the\s+machine is oversubscribed/,
+    );
     t.add(health({ workerId: 0, threadCpuCores: 0.99 }));
     assert.match(saturationWarning(t.summary(null)) ?? '', /use more workers or machines/);
 
