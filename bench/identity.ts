@@ -3,7 +3,9 @@
  * issue 3, each beside a baseline measured in the same run.
  *
  * - certificates/s of `certs init --devices N` (both cores, Node's crypto) against
- *   @peculiar/x509's `issueDeviceCert` on one thread (the library path it replaces).
+ *   @peculiar/x509's `issueDeviceCert` on one thread (the library path it replaces);
+ * - the preflight of the N devices (both cores) against the same checks done with Node's
+ *   X509Certificate and createPrivateKey on one thread, per device.
  *
  * Writes the set into a temp directory (or `--dir`'s parent) and deletes it afterwards.
  */
@@ -13,7 +15,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+
 import { initDeviceSet } from '../src/fleet/device-set.js';
+import { readManifest } from '../src/fleet/manifest.js';
+import { preflightDevices } from '../src/fleet/preflight.js';
 import { createCa, issueDeviceCert } from '../src/fleet/pki.js';
 
 const BASELINE_CERTS = 300;
@@ -30,6 +37,25 @@ async function baselineRate(): Promise<number> {
   return BASELINE_CERTS / ((performance.now() - started) / 1000);
 }
 
+/** Devices per second of the checks done with Node's full parsers, one thread. */
+async function baselineCheckRate(manifest: string, caFile: string): Promise<number> {
+  const rows = (await readManifest(manifest)).slice(0, BASELINE_CERTS);
+  const ca = new X509Certificate(await readFile(caFile, 'utf8'));
+  const started = performance.now();
+  for (const row of rows) {
+    const cert = new X509Certificate(await readFile(row.certFile, 'utf8'));
+    const key = createPrivateKey(await readFile(row.keyFile, 'utf8'));
+    const now = new Date();
+    const ok =
+      cert.checkPrivateKey(key) &&
+      new Date(cert.validFrom) <= now &&
+      now <= new Date(cert.validTo) &&
+      cert.verify(ca.publicKey);
+    if (!ok) throw new Error(`baseline check failed for ${row.deviceId}`);
+  }
+  return rows.length / ((performance.now() - started) / 1000);
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { devices: { type: 'string', default: '100000' }, dir: { type: 'string' } },
@@ -41,6 +67,15 @@ async function main(): Promise<void> {
     log(`baseline @peculiar/x509, 1 thread: ${baseline.toFixed(0)} certificates/s`);
     const set = await initDeviceSet({ dir, devices, idTemplate: 'dev-{i}' });
     const rate = set.devices / (set.elapsedMs / 1000);
+    const checkBaseline = await baselineCheckRate(set.manifest, set.layout.caCert);
+    const caPem = await readFile(set.layout.caCert, 'utf8');
+    const devicesToCheck = await readManifest(set.manifest);
+    const scope = { validity: true, chain: true };
+    const pre = await preflightDevices([
+      { setting: 'bench', caPem, devices: devicesToCheck, scope },
+    ]);
+    if (pre.problems.length > 0) throw new Error('preflight found problems in a fresh set');
+    const preRate = pre.devices / (pre.elapsedMs / 1000);
     const rows = [
       ['figure', 'value', 'baseline', 'ratio'],
       [
@@ -48,6 +83,12 @@ async function main(): Promise<void> {
         `${rate.toFixed(0)} certs/s, ${(set.elapsedMs / 1000).toFixed(1)} s`,
         `${baseline.toFixed(0)} certs/s (@peculiar/x509, 1 thread)`,
         `${(rate / baseline).toFixed(1)}x`,
+      ],
+      [
+        `preflight of ${pre.devices} devices (${pre.threads} threads)`,
+        `${(pre.elapsedMs / 1000).toFixed(1)} s, ${preRate.toFixed(0)} devices/s`,
+        `${checkBaseline.toFixed(0)} devices/s (X509Certificate + createPrivateKey, 1 thread)`,
+        `${(preRate / checkBaseline).toFixed(1)}x`,
       ],
     ];
     process.stdout.write(`${rows.map((r) => r.join(' | ')).join('\n')}\n`);

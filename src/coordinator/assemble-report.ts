@@ -42,7 +42,7 @@ export interface AssembleInput {
   /** The workers' self-monitoring over the run. */
   loadGenerator?: LoadGeneratorHealth;
   /** The workers' preparation of per-device identities, before the start. */
-  preparation?: { contexts: number; wallMs: number; cpuMs: number };
+  preparation?: { contexts: number; wallMs: number; cpuMs: number; preflightMs: number };
 }
 
 /** The plan as the report shows it: paths and settings, never key material. */
@@ -140,6 +140,7 @@ export function assembleReport(input: AssembleInput): ReportDocument {
             contexts: input.preparation.contexts,
             wallMs: Math.round(input.preparation.wallMs),
             cpuMs: Math.round(input.preparation.cpuMs),
+            preflightMs: Math.round(input.preparation.preflightMs),
           },
         }
       : {}),

@@ -85,7 +85,13 @@ export async function runLoadTest(options: RunLoadTestOptions): Promise<RunLoadT
     const { created, layout } = await ensureDefaultCerts(certsDir);
     if (created) log.info(`generated a CA and certificates in ${layout.dir}`);
   }
-  const identities = await loadGroupIdentities(plan);
+  const { material: identities, preflight } = await loadGroupIdentities(plan);
+  if (preflight !== null) {
+    log.info(
+      `preflight: ${preflight.devices} device certificates usable ` +
+        `(${(preflight.elapsedMs / 1000).toFixed(1)} s on ${preflight.threads} threads)`,
+    );
+  }
   await preflightTarget(plan, identities);
   try {
     if (plan.target.kind === 'embedded') {
@@ -99,6 +105,7 @@ export async function runLoadTest(options: RunLoadTestOptions): Promise<RunLoadT
       logger: log,
       outDir,
       warnings,
+      preflightMs: preflight?.elapsedMs ?? 0,
     });
   } finally {
     await broker?.close();
@@ -118,6 +125,8 @@ interface ExecuteOptions extends RunLoadTestOptions {
   logger: Logger;
   outDir: string;
   warnings: string[];
+  /** Wall time of the per-device preflight, ms (0 when there was none). */
+  preflightMs: number;
 }
 
 async function execute(
@@ -146,7 +155,7 @@ async function execute(
     abortedBy: outcome.abortedBy,
     warnings: [...options.warnings, ...outcome.warnings],
     startNs: outcome.startAtNs,
-    preparation: outcome.preparation,
+    preparation: { ...outcome.preparation, preflightMs: options.preflightMs },
     timeSeries: outcome.timeSeries,
     loadGenerator: outcome.loadGenerator,
   });

@@ -1,13 +1,13 @@
 /**
- * Worker threads for bulk certificate work (minting a fleet's certificates), so both cores
- * sign. piscina runs the tasks of cert-task.ts; this is its home for that job, as
+ * Worker threads for bulk certificate work (minting a fleet's certificates, checking them
+ * before a run), so both cores work. piscina runs the tasks of cert-task.ts; this is its home for that job, as
  * coordinator/pool.ts is for fleet runs.
  */
 
 import os from 'node:os';
 import { Piscina } from 'piscina';
 
-import type { MintResult, MintTask } from './cert-task.js';
+import type { CheckResult, CheckTask, MintResult, MintTask } from './cert-task.js';
 
 /** A pool of threads running certificate tasks. Close it when done. */
 export class CertPool {
@@ -31,6 +31,11 @@ export class CertPool {
   /** Runs one task on a free thread. */
   mint(task: MintTask): Promise<MintResult> {
     return this.piscina.run(task) as Promise<MintResult>;
+  }
+
+  /** Checks a chunk of devices on a free thread. */
+  check(task: CheckTask): Promise<CheckResult> {
+    return this.piscina.run(task) as Promise<CheckResult>;
   }
 
   /** Ends the threads after their current tasks. */

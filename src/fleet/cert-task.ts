@@ -1,12 +1,19 @@
 /**
- * The worker side of bulk certificate work (see cert-pool.ts): one task mints and writes a
- * bucket of device certificates. A worker keeps its minter between tasks, so the CA key is
- * parsed once per thread, not once per bucket.
+ * The worker side of bulk certificate work (see cert-pool.ts): a task mints and writes a
+ * bucket of device certificates, or checks a chunk of a manifest's devices. A worker keeps its
+ * minter and its parsed CA between tasks, so the CA is parsed once per thread, not per task.
  */
 
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
+import {
+  type Anchors,
+  checkDevice,
+  type CheckScope,
+  parseAnchors,
+  type ProblemClass,
+} from './device-check.js';
 import { DeviceMinter } from './mint.js';
 import type { KeyAlgorithm } from './pki.js';
 
@@ -31,10 +38,63 @@ export interface MintResult {
   files: { certFile: string; keyFile: string; serialHex: string }[];
 }
 
+/** Check a chunk of devices' certificates and keys. */
+export interface CheckTask {
+  kind: 'check';
+  caPem: string;
+  devices: { deviceId: string; certFile: string; keyFile: string }[];
+  scope: CheckScope;
+  /** The instant validity is judged at, ms since the epoch. */
+  nowMs: number;
+}
+
+/** Problems found by a {@link CheckTask}, by class: a count and the first few examples. */
+export interface CheckResult {
+  checked: number;
+  problems: Partial<Record<ProblemClass, { count: number; examples: string[] }>>;
+}
+
+/** Examples kept per problem class and task. */
+export const EXAMPLES_PER_CLASS = 3;
+
 let minter: { key: string; minter: DeviceMinter } | undefined;
+let anchors: { pem: string; anchors: Anchors } | undefined;
 
 /** Runs one task in a worker thread. */
-export default function certTask(task: MintTask): MintResult {
+export default function certTask(task: MintTask | CheckTask): MintResult | CheckResult {
+  return task.kind === 'mint' ? mint(task) : check(task);
+}
+
+function check(task: CheckTask): CheckResult {
+  if (anchors?.pem !== task.caPem) anchors = { pem: task.caPem, anchors: parseAnchors(task.caPem) };
+  const result: CheckResult = { checked: 0, problems: {} };
+  const now = new Date(task.nowMs);
+  for (const d of task.devices) {
+    result.checked++;
+    let found: { problem: ProblemClass; detail: string } | null;
+    try {
+      found = checkDevice(
+        readFileSync(d.certFile, 'utf8'),
+        readFileSync(d.keyFile, 'utf8'),
+        anchors.anchors,
+        task.scope,
+        now,
+      );
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      found = { problem: 'unreadable', detail: `cannot be read (${code})` };
+    }
+    if (found === null) continue;
+    const entry = (result.problems[found.problem] ??= { count: 0, examples: [] });
+    entry.count++;
+    if (entry.examples.length < EXAMPLES_PER_CLASS) {
+      entry.examples.push(`device ${d.deviceId}: ${d.certFile} ${found.detail}`);
+    }
+  }
+  return result;
+}
+
+function mint(task: MintTask): MintResult {
   const cacheKey = `${task.caCertPem}${task.algorithm}`;
   if (minter?.key !== cacheKey) {
     minter = {

@@ -11,13 +11,50 @@ import type { GroupPlan, Plan } from '../scenario/plan.js';
 import type { IdentityMaterial } from '../worker/protocol.js';
 import { loadTlsIdentity } from './identity-files.js';
 import { type ManifestDevice, readManifest } from './manifest.js';
+import {
+  preflightDevices,
+  preflightError,
+  type PreflightResult,
+  type PreflightSet,
+} from './preflight.js';
+
+/** Each group's key material, and the preflight of the per-device certificates among them. */
+export interface GroupIdentities {
+  /** In `plan.groups` order. */
+  material: IdentityMaterial[];
+  /** Null when every group shares a certificate. */
+  preflight: PreflightResult | null;
+}
 
 /**
- * Loads each group's identity. A group expected to be refused skips the chain check: a
- * certificate from another CA is its point.
- * @throws FleetbenchError `E_CERTS` for unusable files or a manifest with too few devices.
+ * Loads each group's identity and preflights every per-device certificate on every core. A
+ * group expected to be refused skips the chain and validity checks: a certificate from
+ * another CA, or an expired one, is its point.
+ * @throws FleetbenchError `E_CERTS` for unusable files (per-device ones by class, with counts
+ *   and examples) or a manifest with too few devices. Nothing has connected yet.
  */
-export async function loadGroupIdentities(plan: Plan): Promise<IdentityMaterial[]> {
+export async function loadGroupIdentities(plan: Plan): Promise<GroupIdentities> {
+  const material = await loadMaterial(plan);
+  const sets: PreflightSet[] = [];
+  material.forEach((m, i) => {
+    const g = plan.groups[i];
+    if (m.devices === undefined || g === undefined) return;
+    const strict = g.expect === 'accept';
+    const setting = `${settingOf(plan, g, i)}.manifest`;
+    sets.push({
+      setting,
+      caPem: m.ca,
+      devices: m.devices,
+      scope: { validity: strict, chain: strict },
+    });
+  });
+  if (sets.length === 0) return { material, preflight: null };
+  const preflight = await preflightDevices(sets);
+  if (preflight.problems.length > 0) throw preflightError(preflight);
+  return { material, preflight };
+}
+
+async function loadMaterial(plan: Plan): Promise<IdentityMaterial[]> {
   const manifests = new Map<string, { rows: ManifestDevice[]; taken: number }>();
   const material: IdentityMaterial[] = [];
   for (const [i, g] of plan.groups.entries()) {

@@ -210,6 +210,8 @@ export interface IdentityPreparation {
   wallMs: number;
   /** CPU the workers reported for it, ms (an upper bound: each counts its whole process). */
   cpuMs: number;
+  /** Wall time of the preflight of per-device certificates, before the workers started, ms. */
+  preflightMs: number;
 }
 
 /** Which scenario ran. */

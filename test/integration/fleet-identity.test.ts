@@ -7,18 +7,55 @@
  */
 
 import assert from 'node:assert/strict';
-import { unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { FleetbenchError } from '../../src/errors.js';
 import { initDeviceSet, type DeviceSetResult } from '../../src/fleet/device-set.js';
-import { readManifest } from '../../src/fleet/manifest.js';
+import { formatManifest, type ManifestDevice, readManifest } from '../../src/fleet/manifest.js';
+import { DeviceMinter } from '../../src/fleet/mint.js';
+import { createCa } from '../../src/fleet/pki.js';
 import { haveMosquitto, startMosquitto, type RunningMosquitto } from '../helpers/mosquitto.js';
 import { makeTestPki, type TestPki } from '../helpers/pki.js';
 import { counter, runScenario } from '../helpers/run.js';
 
 const DEVICES = 150;
+
+/** Writes `count` devices signed by `ca` (default: the test CA) and their manifest. */
+async function writeDevices(
+  pki: TestPki,
+  name: string,
+  count: number,
+  validity: { notBefore?: Date; notAfter?: Date },
+  ca?: { certPem: string; keyPem: string },
+): Promise<string> {
+  const signer = ca ?? {
+    certPem: await readFile(pki.layout.caCert, 'utf8'),
+    keyPem: await readFile(pki.layout.caKey, 'utf8'),
+  };
+  const minter = new DeviceMinter(signer.certPem, signer.keyPem);
+  const dir = join(pki.dir, name);
+  await mkdir(dir);
+  const rows: ManifestDevice[] = [];
+  for (let i = 1; i <= count; i++) {
+    const id = `${name}-${i}`;
+    const minted = minter.mint(id, validity);
+    const row = {
+      deviceId: id,
+      clientId: id,
+      username: id,
+      certFile: join(dir, `${id}.crt`),
+      keyFile: join(dir, `${id}.key`),
+    };
+    await writeFile(row.certFile, minted.certPem);
+    await writeFile(row.keyFile, minted.keyPem, { mode: 0o600 });
+    rows.push(row);
+  }
+  const manifest = join(dir, 'devices.csv');
+  await writeFile(manifest, formatManifest(manifest, rows));
+  return manifest;
+}
 
 function scenario(set: DeviceSetResult, target?: string, devices = DEVICES) {
   return {
@@ -100,16 +137,46 @@ describe('a fleet with a certificate per device', async () => {
     },
   );
 
-  test('a device whose key file is gone stops the run before any connection', async () => {
-    const rows = await readManifest(set.manifest);
+  test('a negative group of expired certificates runs, and the broker refuses every one', async () => {
+    const expired = await writeDevices(pki, 'expired', 6, {
+      notBefore: new Date('2020-01-01T00:00:00Z'),
+      notAfter: new Date('2021-01-01T00:00:00Z'),
+    });
+    const withNegative = {
+      ...scenario(set, undefined, 40),
+      groups: [
+        { name: 'fleet', devices: 34 },
+        { name: 'expired', devices: 6, expect: 'refuse', identity: { manifest: expired } },
+      ],
+    };
+    const { report } = await runScenario(withNegative, pki.dir);
+    assert.equal(counter(report, 'groups.fleet.connect.ok'), 34);
+    assert.equal(counter(report, 'groups.expired.connect.ok'), 0);
+    assert.equal(counter(report, 'groups.expired.connect.attempted'), 6);
+  });
+
+  test('preflight: bad device certificates stop the run, by class, before any connection', async () => {
+    const foreign = await writeDevices(pki, 'other-ca', 2, {}, await createCa({ commonName: 'x' }));
+    const rows = [
+      ...(await readManifest(set.manifest)).slice(0, 20),
+      ...(await readManifest(foreign)),
+    ];
+    const mixed = join(pki.dir, 'mixed.csv');
+    await writeFile(mixed, formatManifest(mixed, rows));
     const victim = rows[7];
     assert.ok(victim);
     await unlink(victim.keyFile);
-    await assert.rejects(runScenario(scenario(set), pki.dir), (err: unknown) => {
+    const bad = { ...scenario(set, undefined, 22), identity: { manifest: mixed } };
+    await assert.rejects(runScenario(bad, pki.dir), (err: unknown) => {
       assert.ok(err instanceof FleetbenchError);
       assert.equal(err.code, 'E_CERTS');
-      assert.match(err.message, /1 device could not load/);
-      assert.match(err.problems.join('\n'), new RegExp(`device ${victim.deviceId}: .*ENOENT`));
+      assert.match(
+        err.message,
+        /3 of 22 device certificates are not usable; no device was connected/,
+      );
+      const all = err.problems.join('\n');
+      assert.match(all, /not-signed-by-ca: 2 devices/);
+      assert.match(all, new RegExp(`unreadable: 1 device\\n.*device ${victim.deviceId}: .*ENOENT`));
       return true;
     });
   });

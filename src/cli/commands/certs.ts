@@ -3,9 +3,13 @@
  * with `--devices N` a certificate per device plus the manifest a scenario reads.
  */
 
+import { readFile } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
+import { FleetbenchError } from '../../errors.js';
 import { initCerts } from '../../fleet/certs-init.js';
 import { initDeviceSet } from '../../fleet/device-set.js';
+import { readManifest } from '../../fleet/manifest.js';
+import { preflightDevices, preflightError } from '../../fleet/preflight.js';
 
 interface InitArgs {
   dir: string;
@@ -85,7 +89,58 @@ export function certsCommand(_setExit: (code: number) => void): CommandModule {
   return {
     command: 'certs <command>',
     describe: 'Manage the fleet certificates',
-    builder: (y) => y.command(init).demandCommand(1, 'name a certs command: init'),
+    builder: (y) =>
+      y.command(init).command(checkCommand()).demandCommand(1, 'name a certs command: init, check'),
     handler: () => undefined,
+  };
+}
+
+interface CheckArgs {
+  manifest: string;
+  ca: string;
+  threads: number | undefined;
+}
+
+/** `certs check`: the run's preflight of a manifest's devices, on its own. */
+function checkCommand(): CommandModule<object, CheckArgs> {
+  return {
+    command: 'check',
+    describe:
+      'Check every device of a manifest: parses, matches its key, valid now, signed by the CA',
+    builder: (y) =>
+      y
+        .option('manifest', {
+          type: 'string',
+          default: 'certs/devices.csv',
+          describe: 'Device manifest',
+        })
+        .option('ca', {
+          type: 'string',
+          default: 'certs/root_ca.crt',
+          describe: 'CA the devices chain to',
+        })
+        .option('threads', { type: 'number', describe: 'Checking threads (default: cores)' }),
+    handler: async (args) => {
+      const devices = await readManifest(args.manifest, '--manifest');
+      const caPem = await readFile(args.ca, 'utf8').catch((err: NodeJS.ErrnoException) => {
+        throw new FleetbenchError(
+          'E_CERTS',
+          `--ca: ${args.ca} cannot be read (${err.code ?? 'error'})`,
+          {
+            hint: 'give the CA certificate that signed the devices (certs/root_ca.crt by default)',
+          },
+        );
+      });
+      const result = await preflightDevices(
+        [{ setting: '--manifest', caPem, devices, scope: { validity: true, chain: true } }],
+        { threads: args.threads },
+      );
+      if (result.problems.length > 0) throw preflightError(result, 'fix them before a run');
+      const sec = result.elapsedMs / 1000;
+      process.stderr.write(
+        `checked ${result.devices} device certificates in ${sec.toFixed(2)} s ` +
+          `(${Math.round(result.devices / Math.max(sec, 1e-3))}/s on ${result.threads} threads): all usable\n`,
+      );
+    },
   };
 }
