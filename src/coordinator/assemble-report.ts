@@ -15,6 +15,7 @@ import {
 } from '../report/document.js';
 import type { Plan } from '../scenario/plan.js';
 import { mergeFailures } from '../worker/failures.js';
+import type { TcpCounters } from './kernel-counters.js';
 import { evaluateThresholds } from './thresholds.js';
 import type { RunStage, WorkerResult } from '../worker/protocol.js';
 
@@ -37,6 +38,8 @@ export interface AssembleInput {
   stageReached: RunStage;
   warnings: string[];
   timeSeries?: TimeSeries;
+  /** The kernel's TCP counters over the run (loopback targets only). */
+  kernel?: TcpCounters;
   /** The threshold that stopped the run early (`abortOnFail`), if one did. */
   abortedBy?: string | null;
   /** The workers' self-monitoring over the run. */
@@ -131,6 +134,7 @@ export function assembleReport(input: AssembleInput): ReportDocument {
     failures,
     phases,
     ...(accounting === null ? {} : { accounting }),
+    ...(input.kernel === undefined ? {} : { kernel: input.kernel }),
     ...(thresholds.length > 0 ? { thresholds } : {}),
     ...(input.timeSeries ? { timeSeries: input.timeSeries } : {}),
     ...(input.loadGenerator ? { loadGenerator: input.loadGenerator } : {}),

@@ -15,6 +15,8 @@ import type { Plan } from '../scenario/plan.js';
 import type { IdentityMaterial } from '../worker/protocol.js';
 import { assembleReport } from './assemble-report.js';
 import { runFleet } from './fleet-run.js';
+import { isLoopback, readTcpCounters, tcpCountersDelta, kernelWarning } from './kernel-counters.js';
+import { checkPortRange, readPortRange } from './port-preflight.js';
 import { checkOpenFiles, preflightTarget, readOpenFileLimit } from './preflight.js';
 import { saveReport, type SavedReport } from './save-report.js';
 import type { RunProgress } from './progress.js';
@@ -73,6 +75,7 @@ export async function runLoadTest(options: RunLoadTestOptions): Promise<RunLoadT
   const certsDir = options.certsDir ?? 'certs';
   await checkWritable(outDir);
   checkOpenFiles(options.plan, await readOpenFileLimit());
+  checkPortRange(options.plan, await readPortRange());
 
   const plan = structuredClone(options.plan);
   const warnings: string[] = [];
@@ -134,6 +137,7 @@ async function execute(
   identities: IdentityMaterial[],
   options: ExecuteOptions,
 ): Promise<RunLoadTestResult> {
+  const kernelBefore = isLoopback(plan.target.host) ? await readTcpCounters() : null;
   const startedAt = new Date();
   const outcome = await runFleet(plan, identities, {
     logger: options.logger,
@@ -144,7 +148,14 @@ async function execute(
     workerHeapMb: options.workerHeapMb,
     onProgress: options.onProgress,
   });
+  const kernelAfter = kernelBefore === null ? null : await readTcpCounters();
+  const kernel =
+    kernelBefore === null || kernelAfter === null
+      ? undefined
+      : tcpCountersDelta(kernelBefore, kernelAfter);
+  const kernelNote = kernel === undefined ? null : kernelWarning(kernel);
   const report = assembleReport({
+    kernel,
     plan,
     startedAt,
     endedAt: new Date(),
@@ -153,7 +164,7 @@ async function execute(
     stopReason: outcome.stopReason,
     stageReached: outcome.stageReached,
     abortedBy: outcome.abortedBy,
-    warnings: [...options.warnings, ...outcome.warnings],
+    warnings: [...options.warnings, ...outcome.warnings, ...(kernelNote ? [kernelNote] : [])],
     startNs: outcome.startAtNs,
     preparation: { ...outcome.preparation, preflightMs: options.preflightMs },
     timeSeries: outcome.timeSeries,

@@ -171,6 +171,11 @@ export interface ReportDocument {
    * notes. Absent when nothing was published.
    */
   accounting?: AccountingVerdict;
+  /**
+   * The kernel's TCP counters over the run, for a loopback target (issue 4): listen-queue
+   * overflows and drops, SYN and segment retransmits. Machine-wide.
+   */
+  kernel?: KernelTcpCounters;
   /** Per-interval snapshots (issue 5); absent when not recorded. */
   timeSeries?: TimeSeries;
   /**
@@ -231,6 +236,18 @@ export interface ToolInfo {
   version: string;
 }
 
+/** Kernel TCP counters over a run (deltas), from /proc/net/netstat and /proc/net/snmp. */
+export interface KernelTcpCounters {
+  /** TcpExt ListenOverflows: a listen queue was full. */
+  listenOverflows: number;
+  /** TcpExt ListenDrops: SYNs dropped at a listening socket. */
+  listenDrops: number;
+  /** TcpExt TCPSynRetrans: SYNs sent again. */
+  synRetrans: number;
+  /** Tcp RetransSegs: segments sent again, of every kind. */
+  retransSegs: number;
+}
+
 /** One phase as {@link buildReport} takes it: the report's phase with a bare snapshot. */
 export type PhaseInput = Omit<PhaseReport, 'metrics'> & { metrics: MetricsSnapshot };
 
@@ -262,6 +279,8 @@ export interface BuildReportInput {
   phases?: PhaseInput[];
   /** Optional: the accounting verdict. */
   accounting?: AccountingVerdict;
+  /** Optional: the kernel's TCP counters over the run. */
+  kernel?: KernelTcpCounters;
   /** Optional: only when interval snapshots were kept. */
   timeSeries?: TimeSeries;
   /** Optional: the workers' self-monitoring. */
@@ -318,6 +337,7 @@ export function buildReport(input: BuildReportInput): ReportDocument {
   };
   if (input.thresholds !== undefined) doc.thresholds = input.thresholds;
   if (input.accounting !== undefined) doc.accounting = input.accounting;
+  if (input.kernel !== undefined) doc.kernel = input.kernel;
   if (input.phases !== undefined) {
     doc.phases = input.phases.map((p) => ({ ...p, metrics: reportMetrics(p.metrics) }));
   }

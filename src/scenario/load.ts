@@ -12,6 +12,7 @@ import type { z } from 'zod';
 import { FleetbenchError } from '../errors.js';
 import type { GroupPlan, IdentityPlan, Plan, TargetPlan } from './plan.js';
 import { resolvePhases } from './phases.js';
+import { expandSourceAddresses } from './source-addresses.js';
 import { parseThreshold, type ThresholdPlan } from './thresholds.js';
 import { ScenarioSchema, type Scenario } from './schema.js';
 import { compileIdentity, compileTemplate } from './template.js';
@@ -95,7 +96,11 @@ export function planScenario(raw: unknown, source: PlanSource): Plan {
   const resolved = resolvePhases(scenario);
   const phaseNames = new Set(resolved.phases.map((p) => p.name));
   const thresholds = resolveThresholds(scenario, source.overrides?.thresholds ?? [], phaseNames);
+  const sources = expandSourceAddresses(scenario.connect.sourceAddresses ?? []);
   const problems = [...checkSemantics(scenario), ...resolved.problems, ...thresholds.problems];
+  if ('problem' in sources && scenario.connect.sourceAddresses !== undefined) {
+    problems.push(sources.problem);
+  }
   if (problems.length > 0) throw invalid(source.label, problems);
 
   const baseDir = source.file ? path.dirname(source.file) : process.cwd();
@@ -119,6 +124,7 @@ export function planScenario(raw: unknown, source: PlanSource): Plan {
     drainMs: scenario.drainMs,
     phases: resolved.phases,
     thresholds: thresholds.list,
+    sourceAddresses: 'addresses' in sources ? sources.addresses : [],
     reconnect: scenario.reconnect === undefined ? null : scenario.reconnect || null,
   };
 }

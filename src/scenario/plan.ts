@@ -70,6 +70,8 @@ export interface Plan {
   drainMs: number;
   /** The phases in order, every count and rate resolved. */
   phases: PhasePlan[];
+  /** Local addresses device sockets bind to in turn (device k: k mod n); empty: any. */
+  sourceAddresses: string[];
   /** Rules checked at the end (and, with `abortOnFail`, during the run). */
   thresholds: ThresholdPlan[];
   /** How dropped connections come back; `null`: they do not (storms use the defaults). */
@@ -96,7 +98,13 @@ export function describePlan(plan: Plan): string[] {
         `${tr.intervalMs} ms to ${tr.topic} and receives it back`,
     );
   }
-  lines.push(`  connects: at most ${plan.connect.maxInFlight} in flight across the fleet`);
+  const pool = plan.sourceAddresses;
+  const from =
+    pool.length === 0
+      ? ''
+      : `, from ${pool.length} source address${pool.length === 1 ? '' : 'es'} ` +
+        `(${pool[0] ?? ''}${pool.length > 1 ? ` .. ${pool[pool.length - 1] ?? ''}` : ''})`;
+  lines.push(`  connects: at most ${plan.connect.maxInFlight} in flight across the fleet${from}`);
   const r = plan.reconnect;
   lines.push(
     r === null

@@ -116,6 +116,14 @@ export const ConnectSchema = z.strictObject({
    * Mosquitto's listen backlog is 100, and past it the kernel drops SYNs.
    */
   maxInFlight: positiveInt().default(64),
+  /**
+   * Local addresses the devices' sockets bind to, device k taking address k mod n: a list, or
+   * a range `127.0.0.2-127.0.0.9`. Each address has its own ephemeral ports (about 28,000
+   * here), so a pool takes a fleet past one address's. Default: the system's choice.
+   */
+  sourceAddresses: z
+    .union([z.string().min(1), z.array(z.string().min(1)).min(1).max(256)])
+    .optional(),
 });
 
 export const TrafficSchema = z.strictObject({

@@ -27,6 +27,8 @@ export interface Device {
   seq: number;
   /** Publishes of the current connection not yet acknowledged. */
   unacked: number;
+  /** The source address its socket binds to (the plan's pool, in turn); undefined: any. */
+  localAddress: string | undefined;
   /** Accounting of the device's own stream (it subscribes to what it publishes). */
   ledger: StreamLedger;
   /** Bumped when a connection's pending messages are written off: their callbacks are stale. */
@@ -70,6 +72,7 @@ export function buildDevices(task: WorkerTask, identities: FleetIdentities): Dev
       ...{ ordinal: m.ordinal, group, identity, topic: t, state: 'offline' as const, conn: null },
       ...{ seq: 0, unacked: 0, gen: 0, attempts: 0, downSinceNs: 0n },
       ledger: new StreamLedger(plan.traffic === false ? 0 : plan.traffic.lateAfterMs),
+      localAddress: plan.sourceAddresses[m.ordinal % Math.max(1, plan.sourceAddresses.length)],
     };
   });
 }
@@ -100,6 +103,7 @@ export function connectOptionsFor(
     secureContext: identities.contextFor(device.group.index, device.ordinal),
     clientId: device.identity.clientId,
     username: device.identity.username,
+    ...(device.localAddress === undefined ? {} : { localAddress: device.localAddress }),
   };
 }
 
