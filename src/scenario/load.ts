@@ -58,7 +58,8 @@ export async function loadScenario(file: string, options: LoadOptions = {}): Pro
 
 /** Parses YAML (or JSON, a subset of it) into plain data, with line and column on error. */
 export function parseScenarioText(text: string, label: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  // logLevel 'error': yaml would otherwise print its warnings itself, and the library never prints.
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => {
       const pos = e.linePos?.[0];
@@ -74,7 +75,41 @@ export function parseScenarioText(text: string, label: string): unknown {
       hint: 'fix the syntax at the line and column shown',
     });
   }
-  return doc.toJS({ maxAliasCount: 100 }) as unknown;
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // yaml refuses alias bombs ("billion laughs") with a plain ReferenceError.
+    throw new FleetbenchError('E_SCENARIO_PARSE', `${label} expands YAML aliases too often`, {
+      problems: [err instanceof Error ? err.message : String(err)],
+      hint: `write the values out; at most ${MAX_ALIAS_COUNT} alias expansions are allowed`,
+      cause: err,
+    });
+  }
+  if (hasCycle(data)) {
+    throw new FleetbenchError(
+      'E_SCENARIO_PARSE',
+      `${label} has a YAML alias inside its own anchor`,
+      {
+        hint: 'an alias (*name) may not refer to a node that contains it: write the value out',
+      },
+    );
+  }
+  return data;
+}
+
+/** Most alias expansions a scenario may use (yaml's guard against alias bombs). */
+const MAX_ALIAS_COUNT = 100;
+
+/** True when an object contains itself (a YAML alias inside its own anchor). */
+function hasCycle(value: unknown, ancestors = new Set<object>()): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (ancestors.has(value)) return true;
+  ancestors.add(value);
+  const children = value instanceof Map ? [...value.values()] : Object.values(value);
+  const found = children.some((child) => hasCycle(child, ancestors));
+  ancestors.delete(value);
+  return found;
 }
 
 interface PlanSource extends LoadOptions {
@@ -274,8 +309,19 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
     return issue.keys.map((k) => `${joinPath(where, k)} is not a known setting`);
   }
   const got = valueAt(input, issue.path);
-  const shown = got === undefined ? 'nothing' : JSON.stringify(got);
+  const shown = got === undefined ? 'nothing' : showValue(got);
   return [`${where}: ${issue.message.toLowerCase()} (got ${shown})`];
+}
+
+/** A value as a message shows it: JSON, cut to 80 characters. */
+function showValue(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 function formatPath(p: readonly PropertyKey[]): string {
