@@ -140,6 +140,17 @@ describe('broker hints', () => {
     assert.match(hints[0] ?? '', /CONNACK median is 41\.\d ms.*Nagle.*set_tcp_nodelay true/);
   });
 
+  it('names a full listen backlog when a tail of TCP connects waits for SYN retransmits', () => {
+    const r = new MetricsRecorder({ startNs: 0n });
+    for (let i = 0; i < 980; i++) r.record('tcp', 800 + i);
+    for (let i = 0; i < 20; i++) r.record('tcp', 1_010_000 + i * 1000);
+    const hints = brokerHints(r.total(1n));
+    r.destroy();
+    assert.equal(hints.length, 1);
+    assert.match(hints[0] ?? '', /1% or more of TCP connects took over 1 s.*listen backlog/);
+    assert.deepEqual(brokerHints(snapshotWith('connack', 2_000, 50)), []);
+  });
+
   it('says nothing for fast replies, slow ones, or too few values', () => {
     assert.deepEqual(brokerHints(snapshotWith('connack', 2_000, 50)), []);
     assert.deepEqual(brokerHints(snapshotWith('puback', 200_000, 50)), []);
