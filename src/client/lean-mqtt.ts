@@ -43,7 +43,8 @@ function mqttError(message: string, code?: number): Error & { code?: number } {
 }
 
 export class LeanMqttClient extends EventEmitter {
-  private readonly pending = new Map<number, Pending>();
+  /** Publishes and subscribes awaiting their acknowledgement; created on first use. */
+  private pending: Map<number, Pending> | null = null;
   /** Incoming QoS 2 messages held until their PUBREL, as MqttClient delivers them. */
   private incoming: Map<number, IPublishPacket> | null = null;
   private nextId = 0;
@@ -93,7 +94,7 @@ export class LeanMqttClient extends EventEmitter {
     // Ids in use by a long-unanswered publish are skipped, so no two pending share one.
     for (let i = 0; i < 0xffff; i++) {
       this.nextId = (this.nextId % 0xffff) + 1;
-      if (!this.pending.has(this.nextId)) return this.nextId;
+      if (!this.pending?.has(this.nextId)) return this.nextId;
     }
     throw mqttError('no free packet identifier: 65535 publishes and subscribes in flight');
   }
@@ -189,9 +190,9 @@ export class LeanMqttClient extends EventEmitter {
     cmd: 'puback' | 'pubcomp' | 'suback',
     p: { reasonCode?: number; granted?: unknown },
   ): void {
-    const entry = this.pending.get(messageId ?? -1);
+    const entry = this.pending?.get(messageId ?? -1);
     if (entry === undefined || (entry.kind === 'subscribe') !== (cmd === 'suback')) return;
-    this.pending.delete(messageId ?? -1);
+    this.pending?.delete(messageId ?? -1);
     if (entry.kind === 'subscribe') {
       const granted = Array.isArray(p.granted) ? (p.granted as number[]) : [];
       (entry.done as SubscribeDone)(
@@ -215,7 +216,9 @@ export class LeanMqttClient extends EventEmitter {
     if (this.closed) return done(mqttError('connection closed'));
     const { qos } = opts;
     const messageId = qos > 0 ? this.id() : undefined;
-    if (messageId !== undefined) this.pending.set(messageId, { kind: 'publish', topic, done });
+    if (messageId !== undefined) {
+      (this.pending ??= new Map()).set(messageId, { kind: 'publish', topic, done });
+    }
     this.send({ cmd: 'publish', topic, payload, qos, retain: false, dup: false, messageId });
     if (messageId === undefined) done();
   }
@@ -224,7 +227,7 @@ export class LeanMqttClient extends EventEmitter {
   subscribe(topic: string, opts: { qos: 0 | 1 | 2 }, done: SubscribeDone): void {
     if (this.closed) return done(mqttError('connection closed'));
     const messageId = this.id();
-    this.pending.set(messageId, { kind: 'subscribe', topic, done });
+    (this.pending ??= new Map()).set(messageId, { kind: 'subscribe', topic, done });
     this.send({ cmd: 'subscribe', messageId, subscriptions: [{ topic, qos: opts.qos }] });
   }
 
@@ -259,11 +262,11 @@ export class LeanMqttClient extends EventEmitter {
     this.closed = true;
     if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
     const lost = mqttError('connection closed');
-    for (const entry of this.pending.values()) {
+    for (const entry of this.pending?.values() ?? []) {
       if (entry.kind === 'publish') (entry.done as PublishDone)(lost);
       else (entry.done as SubscribeDone)(lost);
     }
-    this.pending.clear();
+    this.pending = null;
     this.emit('close');
   }
 }
