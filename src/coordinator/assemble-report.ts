@@ -14,6 +14,7 @@ import {
   type TimeSeries,
 } from '../report/document.js';
 import type { Plan } from '../scenario/plan.js';
+import { redactSecrets } from '../report/sanitize.js';
 import { mergeFailures } from '../worker/failures.js';
 import type { TcpCounters } from './kernel-counters.js';
 import { evaluateThresholds } from './thresholds.js';
@@ -78,7 +79,7 @@ export function reportOptions(plan: Plan): ReportDocument['options'] {
     phases: plan.phases,
     reconnect: plan.reconnect,
   };
-  return JSON.parse(JSON.stringify(options)) as {
+  return redactSecrets(JSON.parse(JSON.stringify(options))) as {
     target: string;
     devices: number;
     workers: number;

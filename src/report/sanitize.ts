@@ -57,3 +57,24 @@ function isPlainObject(value: object): boolean {
   const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
+
+/** Setting names whose values are secrets: passwords, passphrases, tokens, API keys. */
+const SECRET_KEY = /pass(word|phrase)?$|secret|token|api[-_]?key/i;
+
+/** What a redacted secret reads as in a report. */
+export const REDACTED = '[redacted]';
+
+/**
+ * A copy of plain JSON data with the value of every setting whose name says it is a secret
+ * (`password`, `passphrase`, `keyPassphrase`, `token`, `secret`, `apiKey`, ...) replaced by
+ * {@link REDACTED}, at any depth. Options go through it before they enter a report.
+ */
+export function redactSecrets<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v: unknown) => redactSecrets(v)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = SECRET_KEY.test(k) && v !== undefined && v !== null ? REDACTED : redactSecrets(v);
+  }
+  return out as T;
+}
