@@ -38,4 +38,14 @@ export default tseslint.config(
     },
   },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+  // The HTML report's page script runs in the browser, outside the TypeScript program.
+  {
+    files: ['src/report/assets/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: { document: 'readonly', devicePixelRatio: 'readonly', uPlot: 'readonly' },
+    },
+  },
 );

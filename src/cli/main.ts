@@ -11,6 +11,7 @@ import { brokerCommand } from './commands/broker.js';
 import { certsCommand } from './commands/certs.js';
 import { compareCommand } from './commands/compare.js';
 import { mergeCommand } from './commands/merge.js';
+import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 
@@ -24,9 +25,10 @@ async function main(argv: string[]): Promise<number> {
     .command(validateCommand(setExit))
     .command(compareCommand(setExit))
     .command(mergeCommand(setExit))
+    .command(reportCommand(setExit))
     .command(certsCommand(setExit))
     .command(brokerCommand(setExit))
-    .demandCommand(1, 'name a command: run, validate, compare, merge, certs, broker')
+    .demandCommand(1, 'name a command: run, validate, report, compare, merge, certs, broker')
     .strict()
     .wrap(Math.min(100, process.stderr.columns || 100))
     .fail((msg, err, y) => {

@@ -17,6 +17,8 @@ export class TimeSeriesCollector {
   private readonly closed = new Map<number, MetricsSnapshot>();
   /** The latest interval each running worker sent a snapshot for. */
   private readonly lastOf = new Map<number, number>();
+  /** Each worker's gauges as of the last closed interval it reported in. */
+  private readonly gaugesOf = new Map<number, Record<string, number>>();
 
   /**
    * @param originNs the run's common start instant, `process.hrtime.bigint()` ns.
@@ -53,7 +55,7 @@ export class TimeSeriesCollector {
 
   /** The series so far, every interval merged, in time order. */
   result(): TimeSeries {
-    for (const index of [...this.open.keys()]) this.close(index);
+    for (const index of [...this.open.keys()].sort((a, b) => a - b)) this.close(index);
     const indexes = [...this.closed.keys()].sort((a, b) => a - b);
     return {
       intervalMs: this.intervalMs,
@@ -65,7 +67,8 @@ export class TimeSeriesCollector {
 
   private closeFinished(): void {
     const slowest = Math.min(...this.lastOf.values());
-    for (const index of [...this.open.keys()]) if (index < slowest) this.close(index);
+    const finished = [...this.open.keys()].filter((i) => i < slowest).sort((a, b) => a - b);
+    for (const index of finished) this.close(index);
   }
 
   private close(index: number): void {
@@ -74,10 +77,19 @@ export class TimeSeriesCollector {
     this.open.delete(index);
     // One worker's snapshots are consecutive stretches (its gauge is the latest value); the
     // workers' are parallel (their connected devices add up).
-    const perWorker = [...byWorker.values()].map((list) =>
-      mergeSnapshots(list, { gauges: 'latest' }),
-    );
+    const perWorker = [...byWorker.entries()].map(([workerId, list]) => {
+      const own = mergeSnapshots(list, { gauges: 'latest' });
+      this.gaugesOf.set(workerId, own.gauges);
+      return own;
+    });
     const merged = mergeSnapshots(perWorker);
+    // A worker whose tick came late has no snapshot here; its devices are still connected, so
+    // its last gauges count (they are levels, not events: nothing is counted twice).
+    for (const [workerId, gauges] of this.gaugesOf) {
+      if (byWorker.has(workerId)) continue;
+      for (const [key, v] of Object.entries(gauges))
+        merged.gauges[key] = (merged.gauges[key] ?? 0) + v;
+    }
     const previous = this.closed.get(index);
     this.closed.set(index, previous === undefined ? merged : mergeSnapshots([previous, merged]));
   }

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, link, open, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 import { FleetbenchError } from '../errors.js';
 import { makeDir as makeDirectory } from '../make-dir.js';
@@ -80,6 +80,35 @@ export async function checkWritable(dir: string): Promise<void> {
     await writeSynced(probe, 'probe\n', dir, 'cannot write reports to');
   } finally {
     await unlink(probe).catch(() => undefined);
+  }
+}
+
+/**
+ * Writes `data` to exactly `path`, complete or not at all, and never over an existing file
+ * (for exports such as the HTML page, whose name the user chose).
+ *
+ * @throws FleetbenchError `E_OUTPUT` naming the path: it exists, or cannot be written.
+ */
+export async function writeNewFile(path: string, data: string): Promise<string> {
+  const dir = dirname(path);
+  await makeDir(dir);
+  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeSynced(tmp, data, path, 'cannot write');
+    try {
+      await linkExclusive(tmp, path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new FleetbenchError('E_OUTPUT', `${path} exists; fleetbench never overwrites it`, {
+          hint: 'choose another file name, or move the old file away',
+        });
+      }
+      throw outputError(err, path, 'cannot write');
+    }
+    await syncDir(dir);
+    return path;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
   }
 }
 

@@ -104,6 +104,6 @@ describe('merge of two shard reports', async () => {
 
     const existing = await runCli(['merge', ...files, '-o', files[0] ?? '']);
     assert.equal(existing.code, 4);
-    assert.match(existing.stderr, /exists; merge never overwrites a report/);
+    assert.match(existing.stderr, /exists; fleetbench never overwrites it/);
   });
 });

@@ -86,4 +86,21 @@ describe('TimeSeriesCollector', () => {
     c.workerDone(1);
     assert.equal(open.size, 1, 'only the latest interval stays open');
   });
+
+  it('keeps the connected devices of a worker whose tick came late', () => {
+    const w0 = workerSnapshots([1.0, 2.0, 3.0], () => 10);
+    // Worker 1's event loop was blocked: one snapshot covers 1 s .. 3 s.
+    const w1 = workerSnapshots([1.0, 3.0], () => 7);
+    const c = new TimeSeriesCollector(ORIGIN, new Date(0), 1000, 2);
+    c.accept(0, w0[0] as MetricsSnapshot);
+    c.accept(1, w1[0] as MetricsSnapshot);
+    c.accept(0, w0[1] as MetricsSnapshot);
+    c.accept(1, w1[1] as MetricsSnapshot);
+    c.accept(0, w0[2] as MetricsSnapshot);
+    const series = c.result();
+    assert.deepEqual(
+      series.intervals.map((i) => i.gauges['devices.connected']),
+      [17, 17, 17],
+    );
+  });
 });
