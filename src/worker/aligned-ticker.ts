@@ -26,24 +26,33 @@ export function startAlignedTicker(
   const intervalNs = BigInt(Math.max(1, Math.round(intervalMs * 1e6)));
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  /** The grid index the next tick is for. */
+  let target = 1n;
 
-  const schedule = (): void => {
-    const now = process.hrtime.bigint();
-    const elapsed = now - originNs;
-    const k = elapsed < 0n ? 1n : elapsed / intervalNs + 1n;
-    const delayMs = Number(originNs + k * intervalNs - now) / 1e6;
+  const arm = (): void => {
+    const delayMs = Number(originNs + target * intervalNs - process.hrtime.bigint()) / 1e6;
     timer = setTimeout(fire, Math.max(0, delayMs));
   };
   const fire = (): void => {
     if (stopped) return;
+    // Node's timers run on the event loop's cached clock, in whole ms, and may fire a little
+    // before the instant on the monotonic clock: wait for it rather than tick early.
+    const elapsed = process.hrtime.bigint() - originNs;
+    if (elapsed < target * intervalNs) return arm();
     onTick();
-    schedule();
+    target = (process.hrtime.bigint() - originNs) / intervalNs + 1n;
+    arm();
   };
 
   // A worker that starts after the first grid instant (thread start-up under load) closes its
   // first interval at once, so the stretch it did not see stays in the intervals before.
-  if (process.hrtime.bigint() - originNs >= intervalNs) timer = setTimeout(fire, 0);
-  else schedule();
+  const elapsed = process.hrtime.bigint() - originNs;
+  if (elapsed >= intervalNs) {
+    target = elapsed / intervalNs;
+    timer = setTimeout(fire, 0);
+  } else {
+    arm();
+  }
   return {
     stop: () => {
       stopped = true;
