@@ -56,6 +56,7 @@ export function reportOptions(plan: Plan): ReportDocument['options'] {
   const options = {
     target: `${t.protocol}://${host}:${t.port}`,
     embeddedBroker: t.kind === 'embedded',
+    ...(plan.targets.length > 1 ? { targets: plan.targets.map(targetUrl) } : {}),
     devices: plan.devices,
     workers: plan.workers,
     groups: plan.groups.map((g) => ({
@@ -171,4 +172,8 @@ export function phaseReports(plan: Plan, results: WorkerResult[], startNs: bigin
       },
     ];
   });
+}
+
+function targetUrl(t: Plan['target']): string {
+  return `${t.protocol}://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
 }

@@ -30,9 +30,11 @@ export function checkPortRange(plan: Plan, range: PortRange | null): void {
   if (range === null) return;
   const ports = range.high - range.low + 1;
   const sources = Math.max(1, plan.sourceAddresses.length);
-  const perSource = Math.ceil(plan.devices / sources);
+  // Ports are per (source address, target) pair: devices spread over both.
+  const pairs = sources * plan.targets.length;
+  const perSource = Math.ceil(plan.devices / pairs);
   if (perSource <= ports) return;
-  const needed = Math.ceil(plan.devices / ports);
+  const needed = Math.ceil(plan.devices / plan.targets.length / ports);
   const from = sources === 1 ? 'one source address' : `each of ${sources} source addresses`;
   throw new FleetbenchError(
     'E_LIMIT',

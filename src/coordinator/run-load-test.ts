@@ -95,7 +95,7 @@ export async function runLoadTest(options: RunLoadTestOptions): Promise<RunLoadT
         `(${(preflight.elapsedMs / 1000).toFixed(1)} s on ${preflight.threads} threads)`,
     );
   }
-  await preflightTarget(plan, identities);
+  for (const target of plan.targets) await preflightTarget({ ...plan, target }, identities);
   try {
     if (plan.target.kind === 'embedded') {
       broker = await startEmbedded(certsDir);
@@ -137,7 +137,8 @@ async function execute(
   identities: IdentityMaterial[],
   options: ExecuteOptions,
 ): Promise<RunLoadTestResult> {
-  const kernelBefore = isLoopback(plan.target.host) ? await readTcpCounters() : null;
+  const loopback = plan.targets.some((t) => isLoopback(t.host));
+  const kernelBefore = loopback ? await readTcpCounters() : null;
   const startedAt = new Date();
   const outcome = await runFleet(plan, identities, {
     logger: options.logger,

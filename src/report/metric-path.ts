@@ -74,7 +74,7 @@ export interface MetricSource {
 
 /** Counter families whose absent counters mean "never moved". */
 const COUNTER_FAMILY =
-  /^(groups\.[^.]+\.)?(connect|connection|reconnect|storm|messages|subscribe|metrics|schedule)\./;
+  /^((groups\.[^.]+|targets\.\d+)\.)?(connect|connection|reconnect|storm|messages|subscribe|metrics|schedule)\./;
 const HISTOGRAMS: ReadonlySet<string> = new Set(HISTOGRAM_NAMES);
 const STAT_LIKE = /^(count|min|mean|max|median|p[\d.]+)$/;
 const FORMS_HINT =

@@ -137,6 +137,10 @@ export function planScenario(raw: unknown, source: PlanSource): Plan {
     problems.push(sources.problem);
   }
   if (problems.length > 0) throw invalid(source.label, problems);
+  const targets =
+    scenario.targets === undefined
+      ? [parseTarget(scenario.target, source.label)]
+      : scenario.targets.map((t) => parseTarget(t, source.label));
 
   const baseDir = source.file ? path.dirname(source.file) : process.cwd();
   const certsDir = path.resolve(source.certsDir ?? 'certs');
@@ -146,7 +150,8 @@ export function planScenario(raw: unknown, source: PlanSource): Plan {
     sha256: source.sha256,
     name: scenario.name,
     description: scenario.description,
-    target: parseTarget(scenario.target, source.label),
+    target: targets[0] as TargetPlan,
+    targets,
     devices: scenario.devices,
     workers: Math.min(scenario.workers ?? os.availableParallelism(), scenario.devices),
     identity,
@@ -247,7 +252,11 @@ function invalid(label: string, problems: string[]): FleetbenchError {
 function applyOverrides(raw: unknown, o: ScenarioOverrides): unknown {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
   const out: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
-  if (o.target !== undefined) out.target = o.target;
+  if (o.target !== undefined) {
+    // --target replaces the file's target or targets.
+    out.target = o.target;
+    delete out.targets;
+  }
   if (o.devices !== undefined) out.devices = o.devices;
   if (o.workers !== undefined) out.workers = o.workers;
   if (o.durationSec !== undefined) {
@@ -367,7 +376,8 @@ function checkSemantics(s: Scenario): string[] {
       problems.push(`traffic.topic must not contain wildcards (got "${topic}")`);
     problems.push(...checkTrafficModel(s.traffic));
   }
-  const embedded = s.target === undefined || s.target === 'embedded';
+  problems.push(...checkTargets(s));
+  const embedded = (s.target === undefined || s.target === 'embedded') && s.targets === undefined;
   if (embedded && s.mqtt.version === 5) {
     problems.push(
       'mqtt.version 5 needs a target: the embedded broker (aedes) speaks MQTT 3.1.1 only (got 5)',
@@ -383,6 +393,23 @@ function checkSemantics(s: Scenario): string[] {
       problems.push(err instanceof Error ? err.message : String(err));
     }
   }
+  return problems;
+}
+
+function checkTargets(s: Scenario): string[] {
+  if (s.targets === undefined) return [];
+  const problems: string[] = [];
+  if (s.target !== undefined) problems.push('give target or targets, not both');
+  const schemes = new Set<string>();
+  s.targets.forEach((t, i) => {
+    try {
+      schemes.add(parseTarget(t, 'scenario').protocol);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      problems.push(`targets[${i}]: ${message}`);
+    }
+  });
+  if (schemes.size > 1) problems.push('targets must all use the same scheme (mqtts:// or mqtt://)');
   return problems;
 }
 

@@ -54,7 +54,10 @@ export interface Plan {
   sha256: string | null;
   name: string;
   description: string | undefined;
+  /** The first (or only) target. */
   target: TargetPlan;
+  /** Every target, device k connecting to `targets[k mod n]`; `[target]` when there is one. */
+  targets: TargetPlan[];
   devices: number;
   workers: number;
   /** The top-level identity (the default of every group). */
@@ -84,7 +87,10 @@ export function describePlan(plan: Plan): string[] {
   const where =
     t.kind === 'embedded' ? 'embedded broker on loopback' : `${t.protocol}://${t.host}:${t.port}`;
   const lines = [
-    `scenario ${plan.name}: ${plan.devices} devices, ${plan.workers} workers, target ${where}`,
+    `scenario ${plan.name}: ${plan.devices} devices, ${plan.workers} workers, target ${where}` +
+      (plan.targets.length > 1
+        ? ` and ${plan.targets.length - 1} more (devices spread over all ${plan.targets.length})`
+        : ''),
     ...plan.groups.map(
       (g) =>
         `  group ${g.name}: ${g.devices} devices, ${identityLabel(g)}` +

@@ -177,6 +177,11 @@ export const ScenarioSchema = z.strictObject({
   description: z.string().optional(),
   /** Broker URL, mqtts://host:port. Absent: the embedded broker on loopback. */
   target: z.string().min(1).optional(),
+  /**
+   * Several brokers (the nodes of a cluster), instead of `target`: device k connects to
+   * `targets[k mod n]`. All must use the same scheme. Default: none.
+   */
+  targets: z.array(z.string().min(1)).min(2).max(64).optional(),
   /** Number of devices in the fleet. */
   devices: positiveInt().max(10_000_000),
   /** Worker threads. Default: the number of cores. */

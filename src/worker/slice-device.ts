@@ -7,6 +7,7 @@ import { groupConnectOptions } from '../client/connect-options.js';
 import type { DeviceConnectOptions, DeviceConnection } from '../client/device-connection.js';
 import { StreamLedger } from '../metrics/stream-ledger.js';
 import type { FleetIdentities, SliceMember } from '../fleet/fleet-identities.js';
+import type { TargetPlan } from '../scenario/plan.js';
 import { compileTemplate, type DeviceIdentity } from '../scenario/template.js';
 import type { WorkerTask } from './protocol.js';
 
@@ -29,6 +30,10 @@ export interface Device {
   unacked: number;
   /** The source address its socket binds to (the plan's pool, in turn); undefined: any. */
   localAddress: string | undefined;
+  /** With several targets: the one this device connects to (ordinal mod n); else null. */
+  target: TargetPlan | null;
+  /** Its position in `plan.targets`, or -1 with a single target. */
+  targetIndex: number;
   /** Accounting of the device's own stream (it subscribes to what it publishes). */
   ledger: StreamLedger;
   /** Bumped when a connection's pending messages are written off: their callbacks are stale. */
@@ -73,6 +78,9 @@ export function buildDevices(task: WorkerTask, identities: FleetIdentities): Dev
       ...{ seq: 0, unacked: 0, gen: 0, attempts: 0, downSinceNs: 0n },
       ledger: new StreamLedger(plan.traffic === false ? 0 : plan.traffic.lateAfterMs),
       localAddress: plan.sourceAddresses[m.ordinal % Math.max(1, plan.sourceAddresses.length)],
+      target:
+        plan.targets.length > 1 ? (plan.targets[m.ordinal % plan.targets.length] ?? null) : null,
+      targetIndex: plan.targets.length > 1 ? m.ordinal % plan.targets.length : -1,
     };
   });
 }
@@ -104,7 +112,18 @@ export function connectOptionsFor(
     clientId: device.identity.clientId,
     username: device.identity.username,
     ...(device.localAddress === undefined ? {} : { localAddress: device.localAddress }),
+    ...(device.target === null ? {} : targetOptions(device.target, device.group.connectBase)),
   };
+}
+
+/** Host, port and the name checked for a device's own target (one of several). */
+function targetOptions(
+  t: TargetPlan,
+  base: { servername: string; host: string },
+): { host: string; port: number; servername: string } {
+  // A servername set in the scenario applies to every target; otherwise each its own host.
+  const servername = base.servername === base.host ? t.host : base.servername;
+  return { host: t.host, port: t.port, servername };
 }
 
 function mod(a: number, n: number): number {

@@ -101,6 +101,9 @@ export class SliceDevices {
       this.recorder.count(key(`failed.${category}`));
       if (kind === 'connect') {
         this.recorder.count(`${device.group.prefix}connect.failed.${category}`);
+        if (device.targetIndex >= 0) {
+          this.recorder.count(`targets.${device.targetIndex}.connect.failed.${category}`);
+        }
       }
       this.failures.add(f.category, f.message, device.identity.deviceId, f.connackCode);
       if (kind === 'reconnect') this.retry(device);
@@ -117,6 +120,7 @@ export class SliceDevices {
     if (kind === 'connect') {
       this.recorder.count('connect.ok');
       this.recorder.count(`${device.group.prefix}connect.ok`);
+      if (device.targetIndex >= 0) this.recorder.count(`targets.${device.targetIndex}.connect.ok`);
       this.recorder.record('connect', t.totalUs);
       this.recorder.record('tcp', t.tcpUs);
       if (this.plan.target.protocol === 'mqtts') this.recorder.record('tls', t.tlsUs);

@@ -76,3 +76,42 @@ describe('kernel TCP counters', () => {
     assert.equal(kernelWarning(tcpCountersDelta(now, now)), null);
   });
 });
+
+describe('several targets', () => {
+  test('are parsed in order; --target replaces them; bad ones are named', () => {
+    const p = plan({ devices: 4, targets: ['mqtts://127.0.0.1:8883', 'mqtts://127.0.0.2:8884'] });
+    assert.deepEqual(
+      p.targets.map((t) => `${t.host}:${t.port}`),
+      ['127.0.0.1:8883', '127.0.0.2:8884'],
+    );
+    assert.equal(p.target, p.targets[0]);
+    const cli = planScenario(
+      { name: 's', devices: 4, targets: ['mqtts://a:1', 'mqtts://b:2'] },
+      { file: null, sha256: null, label: 'x', overrides: { target: 'mqtts://c:3' } },
+    );
+    assert.deepEqual(
+      cli.targets.map((t) => t.host),
+      ['c'],
+    );
+    assert.throws(
+      () =>
+        plan({ devices: 4, target: 'mqtts://a:1', targets: ['mqtts://b:2', 'mqtt://c:3', 'x'] }),
+      (e: unknown) => {
+        const all = e instanceof FleetbenchError ? e.problems.join('\n') : '';
+        return (
+          /give target or targets, not both/.test(all) &&
+          /targets\[2\]: target must be a URL/.test(all) &&
+          /targets must all use the same scheme/.test(all)
+        );
+      },
+    );
+  });
+
+  test('ports are counted per source address and target', () => {
+    const spread = plan({
+      devices: 50_000,
+      targets: ['mqtts://127.0.0.1:1', 'mqtts://127.0.0.1:2'],
+    });
+    checkPortRange(spread, { low: 32768, high: 60999 });
+  });
+});
