@@ -23,7 +23,8 @@ describe('the time series of a real run', () => {
       workers: 2,
       connect: { ratePerSec: 200, maxInFlight: 32 },
       traffic: { qos: 1, intervalMs: 200, payloadBytes: 64 },
-      durationSec: 2,
+      // 0.5 s of ramp and 3 s of traffic: at least three whole intervals however busy the machine.
+      durationSec: 3,
       drainMs: 2000,
     };
     report = (await runScenario(scenario, pki.dir)).report;
