@@ -8,6 +8,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { FailureCategory } from '../worker/protocol.js';
 import { LeanMqttClient } from './lean-mqtt.js';
+import { lookupHost } from './lookup.js';
 
 /** Everything needed to connect one device. */
 export interface DeviceConnectOptions {
@@ -134,12 +135,19 @@ function identityCheckFor(servername: string) {
 /** Opens the device's TCP or TLS socket, verifying the broker's certificate unless insecure. */
 export function openSocket(o: Omit<DeviceConnectOptions, 'clientId' | 'username'>): net.Socket {
   if (o.protocol === 'mqtt') {
-    return net.connect({ host: o.host, port: o.port, localAddress: o.localAddress, noDelay: true });
+    return net.connect({
+      host: o.host,
+      port: o.port,
+      localAddress: o.localAddress,
+      lookup: lookupHost,
+      noDelay: true,
+    });
   }
   // localAddress is passed on to net.connect; @types/node leaves it out of ConnectionOptions.
   const socket = tls.connect({
     host: o.host,
     port: o.port,
+    lookup: lookupHost,
     secureContext: o.secureContext,
     servername: net.isIP(o.servername) ? undefined : o.servername,
     minVersion: o.minVersion,
