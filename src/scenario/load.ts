@@ -235,6 +235,7 @@ function resolveGroups(s: Scenario, baseDir: string, certsDir: string): GroupPla
       devices,
       identity: resolveIdentity(s.identity, g.identity ?? {}, baseDir, certsDir),
       expect: g.expect,
+      publishTopic: g.publishTopic ?? null,
     };
     first += devices;
     return plan;
@@ -437,6 +438,19 @@ function manifestConflicts(id: Partial<IdentityInput>, where: string): string[] 
     .map((k) => `${where}.${k} cannot be combined with ${where}.manifest (got "${id[k]}")`);
 }
 
+function publishTopicProblems(s: Scenario, topic: string | undefined, i: number): string[] {
+  if (topic === undefined) return [];
+  const where = `groups[${i}].publishTopic`;
+  if (s.traffic === false) return [`${where} needs traffic (got traffic: false)`];
+  if (/[#+]/.test(topic)) return [`${where} must not contain wildcards (got "${topic}")`];
+  try {
+    compileTemplate(topic, ['i', 'deviceId', 'clientId', 'username'], where);
+  } catch (err) {
+    return [err instanceof Error ? err.message : String(err)];
+  }
+  return [];
+}
+
 function checkGroups(s: Scenario): string[] {
   const groups = s.groups;
   if (groups === undefined) return [];
@@ -445,6 +459,7 @@ function checkGroups(s: Scenario): string[] {
   let fixed = 0;
   let anyShare = false;
   groups.forEach((g, i) => {
+    problems.push(...publishTopicProblems(s, g.publishTopic, i));
     if (names.has(g.name)) problems.push(`groups[${i}].name repeats "${g.name}"`);
     names.add(g.name);
     if ((g.devices === undefined) === (g.share === undefined)) {

@@ -45,6 +45,8 @@ export interface GroupPlan {
   devices: number;
   identity: IdentityPlan;
   expect: 'accept' | 'refuse';
+  /** Topic template the devices publish to instead of their own; null: their own topic. */
+  publishTopic: string | null;
 }
 
 export interface Plan {

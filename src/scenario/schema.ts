@@ -77,6 +77,13 @@ export const GroupSchema = z.strictObject({
    * (say, a certificate from another CA); its refusals are expected, its acceptances findings.
    */
   expect: z.enum(['accept', 'refuse']).default('accept'),
+  /**
+   * Topic template the group's devices publish to instead of their own `traffic.topic` (they
+   * still subscribe to their own). For authorisation tests: `fleet/device-00001/telemetry`
+   * makes every device of the group publish under another device's id, which an ACL should
+   * refuse. Same placeholders as `traffic.topic`. Default: none (publish to the own topic).
+   */
+  publishTopic: z.string().min(1).optional(),
 });
 
 export const TlsSchema = z.strictObject({

@@ -174,14 +174,18 @@ export class DeviceTraffic {
     payload.writeBigUInt64BE(sentNs, 8);
     if (scheduledNs !== null) payload.writeBigUInt64BE(scheduledNs, SCHEDULED_AT);
     this.count('published');
-    device.ledger.sent(seq);
-    this.outstanding++;
+    // A publish under another device's topic never comes back: it is no round trip.
+    const roundTrip = device.publishTopic === device.topic;
+    if (roundTrip) {
+      device.ledger.sent(seq);
+      this.outstanding++;
+    }
     if (traffic.qos > 0) {
       device.unacked++;
       this.unacked++;
     }
     const gen = device.gen;
-    conn.publish(device.topic, payload, traffic.qos, (err) => {
+    conn.publish(device.publishTopic, payload, traffic.qos, (err) => {
       // A callback of a connection that has since ended was written off already.
       if (device.gen !== gen) return;
       if (traffic.qos > 0) {
@@ -190,15 +194,25 @@ export class DeviceTraffic {
       }
       if (err) {
         this.recorder.count('messages.failed');
-        if (device.ledger.failed(seq)) this.outstanding--;
+        this.countRefusal(device, err);
+        if (roundTrip && device.ledger.failed(seq)) this.outstanding--;
         return;
       }
-      device.ledger.completed(seq);
+      if (roundTrip) device.ledger.completed(seq);
+      // The broker took a publish under another device's topic: with MQTT 5 a finding.
+      else if (traffic.qos > 0) this.recorder.count(`${device.group.prefix}messages.foreign.acked`);
       if (traffic.qos === 0) return;
       this.recorder.count('messages.acked');
       const us = Number(process.hrtime.bigint() - sentNs) / 1000;
       this.recorder.record(traffic.qos === 1 ? 'puback' : 'pubcomp', us);
     });
+  }
+
+  /** A PUBACK/PUBCOMP reason code of 0x80 or more (MQTT 5), e.g. 135 (0x87) Not authorized. */
+  private countRefusal(device: Device, err: Error & { code?: unknown }): void {
+    if (typeof err.code !== 'number' || err.code < 0x80) return;
+    this.recorder.count(`messages.refused.${err.code}`);
+    this.recorder.count(`${device.group.prefix}messages.refused.${err.code}`);
   }
 
   private received(device: Device, payload: Buffer): void {

@@ -23,6 +23,8 @@ export interface Device {
   group: GroupRun;
   identity: DeviceIdentity;
   topic: string;
+  /** Where it publishes: its own `topic`, or its group's `publishTopic`. */
+  publishTopic: string;
   state: DeviceState;
   conn: DeviceConnection | null;
   seq: number;
@@ -69,12 +71,20 @@ export function buildDevices(task: WorkerTask, identities: FleetIdentities): Dev
     connectBase: base,
     prefix: `groups.${g.name}.`,
   }));
+  const publishTopics = plan.groups.map((g) =>
+    g.publishTopic === null
+      ? undefined
+      : compileTemplate(g.publishTopic, ['i', 'deviceId', 'clientId', 'username'], 'publishTopic'),
+  );
   return sliceMembers(task).map((m) => {
     const identity = identities.identityOf(m.group, m.ordinal);
-    const t = topic ? topic.render({ ...identity, i: identity.index }) : '';
+    const values = { ...identity, i: identity.index };
+    const t = topic ? topic.render(values) : '';
+    const p = publishTopics[m.group]?.render(values) ?? t;
     const group = groups[m.group] as GroupRun;
     return {
-      ...{ ordinal: m.ordinal, group, identity, topic: t, state: 'offline' as const, conn: null },
+      ...{ ordinal: m.ordinal, group, identity, topic: t, publishTopic: p, conn: null },
+      state: 'offline' as const,
       ...{ seq: 0, unacked: 0, gen: 0, attempts: 0, downSinceNs: 0n },
       ledger: new StreamLedger(plan.traffic === false ? 0 : plan.traffic.lateAfterMs),
       localAddress: plan.sourceAddresses[m.ordinal % Math.max(1, plan.sourceAddresses.length)],

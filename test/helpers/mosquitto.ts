@@ -121,3 +121,21 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
   clearTimeout(timer);
 }
+
+/**
+ * Mosquitto on a test PKI's broker certificate with an ACL that lets each device use only the
+ * topics under its own username (taken from its certificate): `pattern readwrite <prefix>/%u/#`.
+ */
+export async function startOwnTopicBroker(
+  layout: { dir: string; caCert: string; serverCert: string; serverKey: string },
+  prefix: string,
+): Promise<RunningMosquitto> {
+  const acl = path.join(layout.dir, 'own-topic.acl');
+  await writeFile(acl, `pattern readwrite ${prefix}/%u/#\n`);
+  return startMosquitto({
+    caFile: layout.caCert,
+    certFile: layout.serverCert,
+    keyFile: layout.serverKey,
+    extraConfig: [`acl_file ${acl}`],
+  });
+}

@@ -16,7 +16,7 @@ import { initDeviceSet, type DeviceSetResult } from '../../src/fleet/device-set.
 import { formatManifest, type ManifestDevice, readManifest } from '../../src/fleet/manifest.js';
 import { DeviceMinter } from '../../src/fleet/mint.js';
 import { createCa } from '../../src/fleet/pki.js';
-import { haveMosquitto, startMosquitto, type RunningMosquitto } from '../helpers/mosquitto.js';
+import { haveMosquitto, startOwnTopicBroker, type RunningMosquitto } from '../helpers/mosquitto.js';
 import { makeTestPki, type TestPki } from '../helpers/pki.js';
 import { counter, runScenario } from '../helpers/run.js';
 
@@ -80,14 +80,7 @@ describe('a fleet with a certificate per device', async () => {
     pki = await makeTestPki();
     set = await initDeviceSet({ dir: pki.dir, devices: DEVICES, idTemplate: 'dev-{i:04}' });
     if (!available) return;
-    const acl = join(pki.dir, 'acl');
-    await writeFile(acl, 'pattern readwrite fleet/%u/#\n');
-    broker = await startMosquitto({
-      caFile: pki.layout.caCert,
-      certFile: pki.layout.serverCert,
-      keyFile: pki.layout.serverKey,
-      extraConfig: [`acl_file ${acl}`],
-    });
+    broker = await startOwnTopicBroker(pki.layout, 'fleet');
   });
   after(async () => {
     await broker?.stop();

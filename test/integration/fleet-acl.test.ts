@@ -1,0 +1,80 @@
+/**
+ * Authorisation per device, the way platforms set it up: Mosquitto takes each device's
+ * username from its certificate (`use_identity_as_username`) and an ACL lets every device use
+ * only the topics under its own id. 500 devices with their own certificates exchange messages;
+ * a group that publishes under another device's id is refused, and the report counts each
+ * refusal by its MQTT 5 reason code (135, 0x87 Not authorized).
+ */
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { initDeviceSet, type DeviceSetResult } from '../../src/fleet/device-set.js';
+import { haveMosquitto, startOwnTopicBroker, type RunningMosquitto } from '../helpers/mosquitto.js';
+import { makeTestPki, type TestPki } from '../helpers/pki.js';
+import { counter, runScenario } from '../helpers/run.js';
+
+const DEVICES = 500;
+const IMPOSTORS = 10;
+const NOT_AUTHORIZED = 135;
+
+describe('per-device ACL on Mosquitto 2 (use_identity_as_username, pattern %u)', async () => {
+  const available = await haveMosquitto();
+  const skip = available ? false : 'mosquitto is not installed (.ci/run installs it)';
+  let pki: TestPki;
+  let set: DeviceSetResult;
+  let broker: RunningMosquitto;
+  before(async () => {
+    if (!available) return;
+    pki = await makeTestPki();
+    set = await initDeviceSet({ dir: pki.dir, devices: DEVICES, idTemplate: 'dev-{i:04}' });
+    broker = await startOwnTopicBroker(pki.layout, 'fleet');
+  });
+  after(async () => {
+    await broker?.stop();
+    await pki?.cleanup();
+  });
+
+  test(
+    '500 devices exchange messages; publishing under another id is refused and counted',
+    { skip },
+    async () => {
+      const scenario = {
+        name: 'acl',
+        target: broker.url,
+        devices: DEVICES,
+        workers: 2,
+        identity: { manifest: set.manifest },
+        mqtt: { version: 5 },
+        connect: { ratePerSec: 400, maxInFlight: 48 },
+        traffic: { topic: 'fleet/{deviceId}/telemetry', qos: 1, intervalMs: 1000 },
+        durationSec: 2,
+        drainMs: 3000,
+        groups: [
+          { name: 'fleet', devices: DEVICES - IMPOSTORS },
+          { name: 'impostor', devices: IMPOSTORS, publishTopic: 'fleet/dev-0001/telemetry' },
+        ],
+      };
+      const { report } = await runScenario(scenario, pki.dir);
+      assert.equal(report.partial, null);
+      assert.equal(counter(report, 'connect.ok'), DEVICES, 'every device connects as itself');
+      assert.equal(counter(report, 'subscribe.ok'), DEVICES, 'each may subscribe to its own topic');
+
+      const published = counter(report, 'messages.published');
+      const refused = counter(report, `groups.impostor.messages.refused.${NOT_AUTHORIZED}`);
+      assert.ok(refused >= IMPOSTORS * 2, `every impostor publish is refused (${refused})`);
+      assert.equal(counter(report, `messages.refused.${NOT_AUTHORIZED}`), refused);
+      assert.equal(counter(report, 'groups.fleet.messages.refused.135'), 0);
+      assert.equal(
+        counter(report, 'messages.received'),
+        published - refused,
+        'all own round trips',
+      );
+      assert.equal(
+        counter(report, 'messages.unmatched'),
+        0,
+        'dev-0001 never got a foreign message',
+      );
+    },
+  );
+});
