@@ -5,7 +5,10 @@
  * - certificates/s of `certs init --devices N` (both cores, Node's crypto) against
  *   @peculiar/x509's `issueDeviceCert` on one thread (the library path it replaces);
  * - the preflight of the N devices (both cores) against the same checks done with Node's
- *   X509Certificate and createPrivateKey on one thread, per device.
+ *   X509Certificate and createPrivateKey on one thread, per device;
+ * - client CPU per mutual-TLS connect against Mosquitto, TLS 1.2 and 1.3 (connect-cpu.ts):
+ *   a secure context per device built before, and a resumed session of the device's own,
+ *   against the options given to each connect.
  *
  * Writes the set into a temp directory (or `--dir`'s parent) and deletes it afterwards.
  */
@@ -21,9 +24,13 @@ import { readFile } from 'node:fs/promises';
 import { initDeviceSet } from '../src/fleet/device-set.js';
 import { readManifest } from '../src/fleet/manifest.js';
 import { preflightDevices } from '../src/fleet/preflight.js';
+import { startMosquitto } from '../test/helpers/mosquitto.js';
+import { measureConnectCpu } from './connect-cpu.js';
 import { createCa, issueDeviceCert } from '../src/fleet/pki.js';
 
 const BASELINE_CERTS = 300;
+/** Devices of the connect-CPU probe, each connected once per way and TLS version. */
+const CONNECT_DEVICES = 300;
 
 const log = (line: string) => process.stderr.write(`bench identity: ${line}\n`);
 
@@ -54,6 +61,44 @@ async function baselineCheckRate(manifest: string, caFile: string): Promise<numb
     if (!ok) throw new Error(`baseline check failed for ${row.deviceId}`);
   }
   return rows.length / ((performance.now() - started) / 1000);
+}
+
+async function connectRows(
+  layout: { caCert: string; serverCert: string; serverKey: string },
+  devices: Awaited<ReturnType<typeof readManifest>>,
+): Promise<string[][]> {
+  const broker = await startMosquitto({
+    caFile: layout.caCert,
+    certFile: layout.serverCert,
+    keyFile: layout.serverKey,
+  });
+  try {
+    const caPem = await readFile(layout.caCert, 'utf8');
+    const rows: string[][] = [];
+    for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+      const c = await measureConnectCpu(broker, caPem, devices, version);
+      const ms = (v: number) => `${v.toFixed(2)} ms`;
+      const base = `${ms(c.perConnectOptionsMs)} (cert/key options per connect)`;
+      rows.push(
+        [
+          `${version} connect CPU, cached per-device context`,
+          ms(c.cachedContextMs),
+          base,
+          `${(c.cachedContextMs / c.perConnectOptionsMs).toFixed(2)}x`,
+        ],
+        [`${version} per-device context, built once before`, ms(c.contextBuildMs), '-', '-'],
+        [
+          `${version} resumed reconnect, own session (${c.resumed}/${c.devices} resumed)`,
+          ms(c.resumedMs),
+          base,
+          `${(c.resumedMs / c.perConnectOptionsMs).toFixed(2)}x`,
+        ],
+      );
+    }
+    return rows;
+  } finally {
+    await broker.stop();
+  }
 }
 
 async function main(): Promise<void> {
@@ -91,6 +136,7 @@ async function main(): Promise<void> {
         `${(preRate / checkBaseline).toFixed(1)}x`,
       ],
     ];
+    rows.push(...(await connectRows(set.layout, devicesToCheck.slice(0, CONNECT_DEVICES))));
     process.stdout.write(`${rows.map((r) => r.join(' | ')).join('\n')}\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -55,6 +55,17 @@ export class ConnectFailure extends Error {
   }
 }
 
+/**
+ * Why a connect was refused, as a counter key: the TLS alert the broker sent
+ * (`certificate-expired`, `unknown-ca`, `certificate-revoked`, `bad-certificate`, ...),
+ * `connack-<code>` for a refusing CONNACK, or else the failure's category.
+ */
+export function refusalReason(f: ConnectFailure): string {
+  if (f.category === 'refused') return `connack-${f.connackCode ?? 'unknown'}`;
+  const alert = /ALERT_([A-Z_]+)/.exec(f.message)?.[1];
+  return alert === undefined ? f.category : alert.toLowerCase().replaceAll('_', '-');
+}
+
 /** A connected device. */
 export interface DeviceConnection {
   readonly timings: ConnectTimings;

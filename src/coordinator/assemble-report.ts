@@ -2,6 +2,7 @@
 
 import { createRequire } from 'node:module';
 import { accountingVerdict } from '../metrics/accounting.js';
+import { securityFindings } from './security-findings.js';
 import { brokerHints } from '../metrics/broker-hints.js';
 import { saturationWarning, type LoadGeneratorHealth } from '../metrics/health.js';
 import { mergeSnapshots } from '../metrics/merge.js';
@@ -118,6 +119,7 @@ export function assembleReport(input: AssembleInput): ReportDocument {
     input.abortedBy ?? null,
   );
   const accounting = accountingVerdict(metrics.counters);
+  const findings = securityFindings(plan, metrics.counters);
   return buildReport({
     scenario: { name: plan.name, file: plan.file, sha256: plan.sha256 },
     options: reportOptions(plan),
@@ -131,9 +133,10 @@ export function assembleReport(input: AssembleInput): ReportDocument {
           phase: input.stageReached,
         }
       : null,
-    warnings,
+    warnings: [...warnings, ...findings.map((f) => f.message)],
     metrics,
     failures,
+    ...(findings.length > 0 ? { securityFindings: findings } : {}),
     phases,
     ...(accounting === null ? {} : { accounting }),
     ...(input.kernel === undefined ? {} : { kernel: input.kernel }),

@@ -70,7 +70,11 @@ export async function initDeviceSet(options: DeviceSetOptions): Promise<DeviceSe
   const ids = renderIds(options);
   const manifest = join(certsLayout(options.dir).dir, MANIFEST_NAME);
   const finalDir = join(certsLayout(options.dir).dir, DEVICES_DIR);
-  await clearOrRefuse([manifest, finalDir], options.force ?? false, options.dir);
+  await clearOrRefuse(
+    [manifest, finalDir],
+    options.force ?? false,
+    `a device set in ${options.dir}`,
+  );
   const { layout, created } = options.force
     ? {
         layout: await initCerts({ dir: options.dir, force: true, algorithm: options.algorithm }),
@@ -189,7 +193,11 @@ function renderIds(options: DeviceSetOptions): string[] {
   return ids;
 }
 
-async function clearOrRefuse(paths: string[], force: boolean, dir: string): Promise<void> {
+/**
+ * Removes `paths` when `force`; otherwise refuses (E_CERTS_EXIST) if any exists.
+ * @param what What exists, for the message, e.g. `a device set in certs`.
+ */
+export async function clearOrRefuse(paths: string[], force: boolean, what: string): Promise<void> {
   const present: string[] = [];
   for (const p of paths) {
     try {
@@ -201,14 +209,10 @@ async function clearOrRefuse(paths: string[], force: boolean, dir: string): Prom
   }
   if (present.length === 0) return;
   if (!force) {
-    throw new FleetbenchError(
-      'E_CERTS_EXIST',
-      `a device set already exists in ${dir}; nothing was written`,
-      {
-        problems: present.map((p) => `${p} exists`),
-        hint: 'to replace it (and the CA) run the same command with --force',
-      },
-    );
+    throw new FleetbenchError('E_CERTS_EXIST', `${what} already exists; nothing was written`, {
+      problems: present.map((p) => `${p} exists`),
+      hint: 'to replace it (and the CA) run the same command with --force',
+    });
   }
   for (const p of present) await rm(p, { recursive: true, force: true });
 }

@@ -63,6 +63,7 @@ const OIDS = {
   clientAuth: '1.3.6.1.5.5.7.3.2',
   subjectKeyId: '2.5.29.14',
   authorityKeyId: '2.5.29.35',
+  crlNumber: '2.5.29.20',
 } as const;
 
 const VERSION_3 = explicit(0, tlv(Tag.integer, Buffer.from([2])));
@@ -77,6 +78,7 @@ export class DeviceMinter {
   private readonly issuer: Uint8Array;
   private readonly signatureAlgorithm: Buffer;
   private readonly fixedExtensions: Record<KeyAlgorithm, Buffer[]>;
+  private readonly keyId: Buffer;
 
   /**
    * @param caCertPem The CA certificate, PEM.
@@ -99,7 +101,8 @@ export class DeviceMinter {
       pair.algorithm === 'ec'
         ? sequence(oid(OIDS.ecdsaWithSha256))
         : sequence(oid(OIDS.sha256WithRsa), tlv(Tag.null));
-    const keyId = fields.subjectKeyId ?? sha1(fields.publicKey);
+    const keyId = Buffer.from(fields.subjectKeyId ?? sha1(fields.publicKey));
+    this.keyId = keyId;
     const common = [
       extension(OIDS.basicConstraints, true, sequence()),
       extension(OIDS.extKeyUsage, false, sequence(oid(OIDS.clientAuth))),
@@ -150,6 +153,43 @@ export class DeviceMinter {
       serialHex: serial.toString('hex'),
     };
   }
+
+  /**
+   * A certificate revocation list of this CA (v2, with its key identifier and CRL number 1)
+   * revoking the given serial numbers, PEM (`BEGIN X509 CRL`).
+   * @param serialsHex Serial numbers, hex, as {@link MintedDevice.serialHex}.
+   */
+  signCrl(serialsHex: string[], options: CrlOptions = {}): string {
+    const thisUpdate = options.thisUpdate ?? new Date(Date.now() - 5 * 60_000);
+    const nextUpdate = options.nextUpdate ?? new Date(thisUpdate.getTime() + 30 * 86_400_000);
+    const revoked = serialsHex.map((hex) =>
+      sequence(unsignedInteger(Buffer.from(hex, 'hex')), time(thisUpdate)),
+    );
+    const tbs = sequence(
+      tlv(Tag.integer, Buffer.from([1])),
+      this.signatureAlgorithm,
+      this.issuer,
+      time(thisUpdate),
+      time(nextUpdate),
+      ...(revoked.length > 0 ? [sequence(...revoked)] : []),
+      explicit(
+        0,
+        sequence(
+          extension(OIDS.authorityKeyId, false, sequence(tlv(0x80, this.keyId))),
+          extension(OIDS.crlNumber, false, tlv(Tag.integer, Buffer.from([1]))),
+        ),
+      ),
+    );
+    const signature = sign('sha256', tbs, this.caKey);
+    return toPem(sequence(tbs, this.signatureAlgorithm, bitString(signature)), 'X509 CRL');
+  }
+}
+
+export interface CrlOptions {
+  /** Issue instant. Default: 5 minutes ago (a broker's clock may lag). */
+  thisUpdate?: Date;
+  /** When the next CRL is due; OpenSSL refuses a CRL past it. Default: 30 days later. */
+  nextUpdate?: Date;
 }
 
 interface FreshKey {

@@ -188,6 +188,11 @@ export interface ReportDocument {
    * so it is never mistaken for handshake time. Optional in format 1.
    */
   preparation?: IdentityPreparation;
+  /**
+   * What the broker let through that it should have refused; absent when nothing was
+   * (issue 3). Each one is also a warning.
+   */
+  securityFindings?: SecurityFinding[];
   /** The shard reports this one was merged from (`fleetbench merge`); absent for a run. */
   mergedFrom?: MergedSource[];
 }
@@ -205,6 +210,21 @@ export interface MergedSource {
   devices: number;
   /** Whether it was partial. */
   partial: boolean;
+}
+
+/** Something the broker let through that it should have refused (issue 3). */
+export interface SecurityFinding {
+  /** The group it concerns. */
+  group: string;
+  /**
+   * `connect-accepted`: devices of a group with `expect: refuse` got a CONNACK;
+   * `foreign-publish-accepted`: MQTT 5 publishes under another device's topic were acknowledged.
+   */
+  kind: 'connect-accepted' | 'foreign-publish-accepted';
+  /** How many devices (or publishes). */
+  count: number;
+  /** The finding in one sentence, as the warnings show it. */
+  message: string;
 }
 
 /** What building the devices' TLS secure contexts cost, before the first connect. */
@@ -289,6 +309,8 @@ export interface BuildReportInput {
   mergedFrom?: MergedSource[];
   /** Optional: the preparation of per-device identities. */
   preparation?: IdentityPreparation;
+  /** Optional: present only when there are findings. */
+  securityFindings?: SecurityFinding[];
 }
 
 /** Describes this machine for a report. */
@@ -345,6 +367,7 @@ export function buildReport(input: BuildReportInput): ReportDocument {
   if (input.loadGenerator !== undefined) doc.loadGenerator = input.loadGenerator;
   if (input.mergedFrom !== undefined) doc.mergedFrom = input.mergedFrom;
   if (input.preparation !== undefined) doc.preparation = input.preparation;
+  if (input.securityFindings !== undefined) doc.securityFindings = input.securityFindings;
 
   assertJsonWithoutKeys(doc);
   return structuredClone(doc);

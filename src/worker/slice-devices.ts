@@ -7,6 +7,7 @@
 import {
   ConnectFailure,
   connectDevice,
+  refusalReason,
   type DeviceConnection,
 } from '../client/device-connection.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
@@ -103,6 +104,9 @@ export class SliceDevices {
         this.recorder.count(`${device.group.prefix}connect.failed.${category}`);
         if (device.targetIndex >= 0) {
           this.recorder.count(`targets.${device.targetIndex}.connect.failed.${category}`);
+        }
+        if (this.plan.groups[device.group.index]?.expect === 'refuse') {
+          this.recorder.count(`${device.group.prefix}connect.refusedBy.${refusalReason(f)}`);
         }
       }
       this.failures.add(f.category, f.message, device.identity.deviceId, f.connackCode);

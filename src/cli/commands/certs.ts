@@ -9,6 +9,7 @@ import { FleetbenchError } from '../../errors.js';
 import { initCerts } from '../../fleet/certs-init.js';
 import { initDeviceSet } from '../../fleet/device-set.js';
 import { readManifest } from '../../fleet/manifest.js';
+import { initNegativeSets, NEGATIVE_KINDS } from '../../fleet/negative-sets.js';
 import { preflightDevices, preflightError } from '../../fleet/preflight.js';
 
 interface InitArgs {
@@ -90,7 +91,11 @@ export function certsCommand(_setExit: (code: number) => void): CommandModule {
     command: 'certs <command>',
     describe: 'Manage the fleet certificates',
     builder: (y) =>
-      y.command(init).command(checkCommand()).demandCommand(1, 'name a certs command: init, check'),
+      y
+        .command(init)
+        .command(checkCommand())
+        .command(negativeCommand())
+        .demandCommand(1, 'name a certs command: init, check, negative'),
     handler: () => undefined,
   };
 }
@@ -140,6 +145,34 @@ function checkCommand(): CommandModule<object, CheckArgs> {
       process.stderr.write(
         `checked ${result.devices} device certificates in ${sec.toFixed(2)} s ` +
           `(${Math.round(result.devices / Math.max(sec, 1e-3))}/s on ${result.threads} threads): all usable\n`,
+      );
+    },
+  };
+}
+
+interface NegativeArgs {
+  dir: string;
+  devices: number;
+  force: boolean;
+}
+
+/** `certs negative`: device sets a broker must refuse, and the CA's CRL. */
+function negativeCommand(): CommandModule<object, NegativeArgs> {
+  return {
+    command: 'negative',
+    describe:
+      'Write device sets a broker must refuse (expired, unknown CA, revoked, client id mismatch) and crl.pem',
+    builder: (y) =>
+      y
+        .option('dir', { type: 'string', default: 'certs', describe: 'Certificate directory' })
+        .option('devices', { type: 'number', default: 5, describe: 'Devices per set' })
+        .option('force', { type: 'boolean', default: false, describe: 'Replace existing sets' }),
+    handler: async (args) => {
+      const result = await initNegativeSets(args);
+      const lines = NEGATIVE_KINDS.map((k) => `  ${k}: ${result.manifests[k]}`);
+      process.stderr.write(
+        `wrote ${args.devices} devices per set (keys mode 0600):\n${lines.join('\n')}\n` +
+          `CRL revoking the revoked set: ${result.crl}\n`,
       );
     },
   };
