@@ -1,10 +1,17 @@
 /** Where the CLI writes: logs and progress to stderr, so stdout stays clean for results. */
 
 import type { Logger } from '../logger.js';
+import type { ProgressPanel } from './progress-panel.js';
 
-export function stderrLogger(): Logger {
+/**
+ * A logger to stderr; with a progress panel, its lines go above the panel.
+ *
+ * @param panel the run's live panel, if one is drawn. Default none.
+ */
+export function stderrLogger(panel?: ProgressPanel): Logger {
+  const write = panel ? (m: string) => panel.log(m) : (m: string) => process.stderr.write(`${m}\n`);
   return {
-    info: (m) => process.stderr.write(`${m}\n`),
-    warn: (m) => process.stderr.write(`warning: ${m}\n`),
+    info: (m) => write(m),
+    warn: (m) => write(`warning: ${m}`),
   };
 }

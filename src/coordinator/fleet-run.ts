@@ -147,6 +147,7 @@ export async function runFleet(
     ),
   );
   clearInterval(ticker);
+  tracker.close();
   unlisten();
   if (!stop.forced) await pool.close();
 

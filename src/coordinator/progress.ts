@@ -3,6 +3,8 @@
  * the connected count and the round-trip p99 of the last interval.
  */
 
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+
 import { HealthTracker } from '../metrics/health.js';
 import { mergeSnapshots, summarize } from '../metrics/merge.js';
 import type { MetricsSnapshot } from '../metrics/types.js';
@@ -28,6 +30,13 @@ export interface RunProgress {
    * worker past a limit in its latest interval); empty when it is not.
    */
   saturated: string[];
+  /**
+   * The coordinator thread's event-loop delay over the last interval, p99, ms: how late the
+   * harness's own main thread ran its timers (it relays stops and merges snapshots).
+   */
+  coordinatorLagMs: number;
+  /** The workers' event-loop delay in their latest interval, p99, the worst worker, ms. */
+  workerLagMs: number | null;
 }
 
 export class ProgressTracker {
@@ -42,6 +51,8 @@ export class ProgressTracker {
   private lastTickNs: bigint;
   /** The workers' self-monitoring over the run. */
   readonly health = new HealthTracker();
+  /** This thread's event-loop delay, reset every tick. */
+  private readonly lag: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
 
   constructor(
     private readonly plan: Plan,
@@ -51,6 +62,12 @@ export class ProgressTracker {
   ) {
     this.lastTickNs = startNs;
     this.steps = runSteps(plan);
+    this.lag.enable();
+  }
+
+  /** Stops measuring this thread's event-loop delay. */
+  close(): void {
+    this.lag.disable();
   }
 
   /** The phase (or later step) of the slowest worker. */
@@ -104,6 +121,15 @@ export class ProgressTracker {
       errors: this.errors,
       roundtripP99Ms: rtSummary && rtSummary.count > 0 ? rtSummary.p99Us / 1000 : null,
       saturated: this.health.currentSaturation(),
+      coordinatorLagMs: this.takeLagMs(),
+      workerLagMs: this.health.latestLoopDelayP99Ms(),
     });
+  }
+
+  /** The p99 event-loop delay since the last call, ms (0 when nothing was sampled). */
+  private takeLagMs(): number {
+    const p99 = this.lag.count > 0 ? this.lag.percentile(99) / 1e6 : 0;
+    this.lag.reset();
+    return Number.isFinite(p99) ? p99 : 0;
   }
 }

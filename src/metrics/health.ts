@@ -126,6 +126,13 @@ export class HealthTracker {
     s.ms += h.intervalMs;
   }
 
+  /** The worst event-loop delay p99 of the workers' latest intervals, ms; null before any. */
+  latestLoopDelayP99Ms(): number | null {
+    let worst: number | null = null;
+    for (const h of this.latest.values()) worst = Math.max(worst ?? 0, h.loopDelayP99Ms);
+    return worst;
+  }
+
   /** The reasons the workers' latest intervals passed a limit, `worker N: ...` each. */
   currentSaturation(): string[] {
     const out: string[] = [];

@@ -1,13 +1,14 @@
 /** `fleetbench run <scenario>`: run a scenario, print the summary, write the report. */
 
 import type { CommandModule } from 'yargs';
-import { runLoadTest, type RunProgress } from '../../coordinator/run-load-test.js';
+import { runLoadTest } from '../../coordinator/run-load-test.js';
 import { ExitCode, FleetbenchError, formatError } from '../../errors.js';
 import type { ReportDocument } from '../../report/document.js';
 import { renderSummary } from '../../report/table.js';
 import { describePlan } from '../../scenario/plan.js';
 import { loadScenario } from '../../scenario/load.js';
 import { stderrLogger } from '../output.js';
+import { ProgressPanel } from '../progress-panel.js';
 
 interface RunArgs {
   scenario: string;
@@ -72,7 +73,8 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
           thresholds: args.threshold,
         },
       });
-      const log = stderrLogger();
+      const panel = args.quiet ? undefined : new ProgressPanel(process.stderr, plan.name);
+      const log = stderrLogger(panel);
       if (args['dry-run']) {
         process.stdout.write(`${describePlan(plan).join('\n')}\ndry run: nothing was started\n`);
         return;
@@ -107,7 +109,7 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
           signal: stop.signal,
           forceSignal: force.signal,
           workerHeapMb: args['worker-heap-mb'],
-          onProgress: args.quiet ? undefined : (p) => log.info(formatProgress(p)),
+          onProgress: panel === undefined ? undefined : (p) => panel.update(p),
         });
         const text = args.json ? JSON.stringify(report, null, 2) : renderSummary(report);
         process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -125,6 +127,7 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
           setExit(ExitCode.setup);
         }
       } finally {
+        panel?.done();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
@@ -156,15 +159,4 @@ function exitCodeOf(report: ReportDocument, interrupted: boolean): number {
   }
   if (report.thresholds?.some((t) => !t.ok) === true) return ExitCode.threshold;
   return ExitCode.ok;
-}
-
-function formatProgress(p: RunProgress): string {
-  const p99 = p.roundtripP99Ms === null ? '-' : `${p.roundtripP99Ms.toFixed(1)} ms`;
-  return (
-    `[${p.elapsedSec.toFixed(0).padStart(4)} s] ${p.stage.padEnd(10)} ` +
-    `connected ${p.connected}/${p.devices}  connects/s ${p.connectsPerSec.toFixed(0)}  ` +
-    `msg/s out ${p.publishedPerSec.toFixed(0)} in ${p.receivedPerSec.toFixed(0)}  ` +
-    `errors ${p.errors}  rtt p99 ${p99}` +
-    (p.saturated.length > 0 ? `  LOAD GENERATOR SATURATED (${p.saturated.join('; ')})` : '')
-  );
 }
