@@ -62,7 +62,9 @@ describe('per-device ACL on Mosquitto 2 (use_identity_as_username, pattern %u)',
 
       const published = counter(report, 'messages.published');
       const refused = counter(report, `groups.impostor.messages.refused.${NOT_AUTHORIZED}`);
-      assert.ok(refused >= IMPOSTORS * 2, `every impostor publish is refused (${refused})`);
+      // Each impostor publishes at least once; how often depends on how late it connected on a
+      // busy machine. That every one of its publishes was refused follows from the equalities.
+      assert.ok(refused >= IMPOSTORS, `impostor publishes are refused (${refused})`);
       assert.equal(counter(report, `messages.refused.${NOT_AUTHORIZED}`), refused);
       assert.equal(counter(report, 'groups.fleet.messages.refused.135'), 0);
       assert.equal(
