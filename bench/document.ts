@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { TOOL_VERSION } from '../src/coordinator/assemble-report.js';
 import { FleetbenchError } from '../src/errors.js';
 import { writeFileAtomic } from '../src/fleet/write-file-atomic.js';
-import { currentHost, type HostInfo } from '../src/report/document.js';
+import { currentHost } from '../src/report/build-report.js';
+import type { HostInfo } from '../src/report/document.js';
 import type { BenchFigure, BenchResults } from './figures.js';
 import type { BenchOptions } from './options.js';
 

@@ -7,8 +7,8 @@ import { brokerHints } from '../metrics/broker-hints.js';
 import { saturationWarning, type LoadGeneratorHealth } from '../metrics/health.js';
 import { mergeSnapshots } from '../metrics/merge.js';
 import type { MetricsSnapshot } from '../metrics/types.js';
+import { buildReport } from '../report/build-report.js';
 import {
-  buildReport,
   type JsonValue,
   type PhaseInput,
   type ReportDocument,

@@ -11,8 +11,8 @@ import { accountingVerdict } from '../metrics/accounting.js';
 import type { LoadGeneratorHealth } from '../metrics/health.js';
 import { mergeSnapshots } from '../metrics/merge.js';
 import { evaluateThreshold, parseThreshold } from '../scenario/thresholds.js';
+import { buildReport } from './build-report.js';
 import {
-  buildReport,
   type FailureSample,
   type HostInfo,
   type MergedSource,

@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 
 import { FleetbenchError } from '../../src/errors.js';
 import { summarize } from '../../src/metrics/merge.js';
-import { buildReport, readReport } from '../../src/report/document.js';
+import { buildReport } from '../../src/report/build-report.js';
+import { readReport } from '../../src/report/read-report.js';
 import { writeReport } from '../../src/report/write.js';
 import { sampleInput, sampleReport } from './report-fixture.js';
 

@@ -3,7 +3,7 @@
 import { mergeSnapshots } from '../../src/metrics/merge.js';
 import { MetricsRecorder } from '../../src/metrics/recorder.js';
 import type { MetricsSnapshot } from '../../src/metrics/types.js';
-import { buildReport, type BuildReportInput } from '../../src/report/document.js';
+import { buildReport, type BuildReportInput } from '../../src/report/build-report.js';
 import type { ReportDocument } from '../../src/report/document.js';
 
 /** A final snapshot of `devices` connects and `messages` round trips, from two recorders. */

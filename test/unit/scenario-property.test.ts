@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { FleetbenchError } from '../../src/errors.js';
-import { parseScenarioText, planScenario } from '../../src/scenario/load.js';
+import { planScenario } from '../../src/scenario/load.js';
+import { parseScenarioText } from '../../src/scenario/parse-text.js';
 
 const SOURCE = { file: null, sha256: null, label: 'property.yaml', certsDir: '/nonexistent' };
 

@@ -4,7 +4,7 @@ import type { CommandModule } from 'yargs';
 import { ExitCode, FleetbenchError } from '../../errors.js';
 import { compareReports, type SpreadRule } from '../../report/compare.js';
 import { renderComparison } from '../../report/compare-table.js';
-import { readReport } from '../../report/document.js';
+import { readReport } from '../../report/read-report.js';
 
 interface CompareArgs {
   reports: string[];

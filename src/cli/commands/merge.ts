@@ -1,7 +1,7 @@
 /** `fleetbench merge <reports...> -o merged.json`: the shard reports of one run into one. */
 
 import type { CommandModule } from 'yargs';
-import { readReport } from '../../report/document.js';
+import { readReport } from '../../report/read-report.js';
 import { mergeReports } from '../../report/merge-reports.js';
 import { renderSummary } from '../../report/table.js';
 import { defaultReportBaseName, writeNewFile, writeReport } from '../../report/write.js';

@@ -1,7 +1,7 @@
 /** `fleetbench report <report.json>`: read a report, or export it as HTML, CSV or .hgrm files. */
 
 import type { CommandModule } from 'yargs';
-import { readReport } from '../../report/document.js';
+import { readReport } from '../../report/read-report.js';
 import { measuredHistograms, renderCsv, renderHgrm } from '../../report/exports.js';
 import { renderHtml } from '../../report/html.js';
 import { renderSummary } from '../../report/table.js';

@@ -1,0 +1,140 @@
+/** Rules across settings that the schema cannot express, checked after it. */
+
+import type { IdentityInput } from './resolve-fleet.js';
+import { stripUndefined } from './resolve-fleet.js';
+import type { Scenario } from './schema.js';
+import { parseTarget } from './target.js';
+import { compileIdentity, compileTemplate } from './template.js';
+
+/** Rules across settings, and the templates, checked after the schema. */
+export function checkSemantics(s: Scenario): string[] {
+  const problems: string[] = [];
+  const attempt = (f: () => void) => {
+    try {
+      f();
+    } catch (err) {
+      problems.push(err instanceof Error ? err.message : String(err));
+    }
+  };
+  attempt(() => compileIdentity(s.identity)(s.identity.firstIndex));
+  problems.push(...manifestConflicts(s.identity, 'identity'));
+  s.groups?.forEach((g, i) => {
+    problems.push(...manifestConflicts(g.identity ?? {}, `groups[${i}].identity`));
+  });
+  problems.push(...checkGroups(s));
+  if (s.traffic !== false) {
+    const topic = s.traffic.topic;
+    attempt(() =>
+      compileTemplate(topic, ['i', 'deviceId', 'clientId', 'username'], 'traffic.topic'),
+    );
+    if (/[#+]/.test(topic))
+      problems.push(`traffic.topic must not contain wildcards (got "${topic}")`);
+    problems.push(...checkTrafficModel(s.traffic));
+  }
+  problems.push(...checkTargets(s));
+  const embedded = (s.target === undefined || s.target === 'embedded') && s.targets === undefined;
+  if (embedded && s.mqtt.version === 5) {
+    problems.push(
+      'mqtt.version 5 needs a target: the embedded broker (aedes) speaks MQTT 3.1.1 only (got 5)',
+    );
+  }
+  if (s.tls.minVersion === 'TLSv1.3' && s.tls.maxVersion === 'TLSv1.2') {
+    problems.push('tls.minVersion is above tls.maxVersion (got TLSv1.3 > TLSv1.2)');
+  }
+  if (s.target !== undefined && s.target !== 'embedded') {
+    try {
+      parseTarget(s.target, 'scenario');
+    } catch (err) {
+      problems.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  return problems;
+}
+
+function checkTargets(s: Scenario): string[] {
+  if (s.targets === undefined) return [];
+  const problems: string[] = [];
+  if (s.target !== undefined) problems.push('give target or targets, not both');
+  const schemes = new Set<string>();
+  s.targets.forEach((t, i) => {
+    try {
+      schemes.add(parseTarget(t, 'scenario').protocol);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      problems.push(`targets[${i}]: ${message}`);
+    }
+  });
+  if (schemes.size > 1) problems.push('targets must all use the same scheme (mqtts:// or mqtt://)');
+  return problems;
+}
+
+function checkTrafficModel(t: Exclude<Scenario['traffic'], false>): string[] {
+  if (t.model === 'closed') {
+    return t.ratePerSec === undefined ? [] : ['traffic.ratePerSec needs traffic.model: open'];
+  }
+  const problems: string[] = [];
+  if (t.ratePerSec === undefined) {
+    problems.push('traffic.model open needs traffic.ratePerSec (publishes per second)');
+  }
+  if (t.payloadBytes < 24) {
+    problems.push(
+      `traffic.payloadBytes must be at least 24 in the open model (got ${t.payloadBytes})`,
+    );
+  }
+  return problems;
+}
+
+/** A manifest gives each device its own certificate: a shared `cert`/`key` beside it is a slip. */
+function manifestConflicts(id: Partial<IdentityInput>, where: string): string[] {
+  if (id.manifest === undefined) return [];
+  return (['cert', 'key'] as const)
+    .filter((k) => id[k] !== undefined)
+    .map((k) => `${where}.${k} cannot be combined with ${where}.manifest (got "${id[k]}")`);
+}
+
+function publishTopicProblems(s: Scenario, topic: string | undefined, i: number): string[] {
+  if (topic === undefined) return [];
+  const where = `groups[${i}].publishTopic`;
+  if (s.traffic === false) return [`${where} needs traffic (got traffic: false)`];
+  if (/[#+]/.test(topic)) return [`${where} must not contain wildcards (got "${topic}")`];
+  try {
+    compileTemplate(topic, ['i', 'deviceId', 'clientId', 'username'], where);
+  } catch (err) {
+    return [err instanceof Error ? err.message : String(err)];
+  }
+  return [];
+}
+
+function checkGroups(s: Scenario): string[] {
+  const groups = s.groups;
+  if (groups === undefined) return [];
+  const problems: string[] = [];
+  const names = new Set<string>();
+  let fixed = 0;
+  let anyShare = false;
+  groups.forEach((g, i) => {
+    problems.push(...publishTopicProblems(s, g.publishTopic, i));
+    if (names.has(g.name)) problems.push(`groups[${i}].name repeats "${g.name}"`);
+    names.add(g.name);
+    if ((g.devices === undefined) === (g.share === undefined)) {
+      problems.push(`groups[${i}] must have exactly one of devices or share`);
+    }
+    fixed += g.devices ?? 0;
+    anyShare ||= g.share !== undefined;
+    if (g.identity) {
+      const id = { ...s.identity, ...stripUndefined(g.identity) };
+      try {
+        compileIdentity(id, `groups[${i}].identity`)(id.firstIndex);
+      } catch (err) {
+        problems.push(err instanceof Error ? err.message : String(err));
+      }
+    }
+  });
+  if (fixed > s.devices || (!anyShare && fixed !== s.devices)) {
+    problems.push(
+      `groups hold ${fixed} devices by count but devices is ${s.devices}: ` +
+        'make the counts add up, or give a group a share',
+    );
+  }
+  return problems;
+}
