@@ -12,6 +12,7 @@ import {
   type JsonValue,
   type PhaseInput,
   type ReportDocument,
+  type RunIdentity,
   type TimeSeries,
 } from '../report/document.js';
 import type { Plan } from '../scenario/plan.js';
@@ -48,6 +49,8 @@ export interface AssembleInput {
   loadGenerator?: LoadGeneratorHealth;
   /** The workers' preparation of per-device identities, before the start. */
   preparation?: { contexts: number; wallMs: number; cpuMs: number; preflightMs: number };
+  /** The run id and this process's shard. */
+  run?: RunIdentity;
 }
 
 /** The plan as the report shows it: paths and settings, never key material. */
@@ -58,7 +61,11 @@ export function reportOptions(plan: Plan): ReportDocument['options'] {
     target: `${t.protocol}://${host}:${t.port}`,
     embeddedBroker: t.kind === 'embedded',
     ...(plan.targets.length > 1 ? { targets: plan.targets.map(targetUrl) } : {}),
-    devices: plan.devices,
+    // This process's devices: merged shard reports add up to the fleet.
+    devices: plan.shard.devices,
+    ...(plan.shard.count > 1
+      ? { fleetDevices: plan.devices, shardSourceAddresses: plan.sourceAddresses }
+      : {}),
     workers: plan.workers,
     groups: plan.groups.map((g) => ({
       name: g.name,
@@ -143,6 +150,7 @@ export function assembleReport(input: AssembleInput): ReportDocument {
     ...(thresholds.length > 0 ? { thresholds } : {}),
     ...(input.timeSeries ? { timeSeries: input.timeSeries } : {}),
     ...(input.loadGenerator ? { loadGenerator: input.loadGenerator } : {}),
+    ...(input.run ? { run: input.run } : {}),
     ...(input.preparation
       ? {
           preparation: {

@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type { TimeSeries } from '../report/document.js';
 import type { LoadGeneratorHealth } from '../metrics/health.js';
 import type { Plan } from '../scenario/plan.js';
+import { laneOf } from '../scenario/shard.js';
 import type {
   IdentityMaterial,
   RunStage,
@@ -80,6 +81,7 @@ export async function runFleet(
       {
         workerId,
         workers: plan.workers,
+        ...laneOf(plan.shard, workerId, plan.workers),
         plan,
         identities,
         snapshotIntervalMs: o.snapshotIntervalMs,

@@ -32,13 +32,14 @@ export function checkPortRange(plan: Plan, range: PortRange | null): void {
   const sources = Math.max(1, plan.sourceAddresses.length);
   // Ports are per (source address, target) pair: devices spread over both.
   const pairs = sources * plan.targets.length;
-  const perSource = Math.ceil(plan.devices / pairs);
+  const devices = plan.shard.devices;
+  const perSource = Math.ceil(devices / pairs);
   if (perSource <= ports) return;
-  const needed = Math.ceil(plan.devices / plan.targets.length / ports);
+  const needed = Math.ceil(devices / plan.targets.length / ports);
   const from = sources === 1 ? 'one source address' : `each of ${sources} source addresses`;
   throw new FleetbenchError(
     'E_LIMIT',
-    `${plan.devices} devices need ${perSource} ephemeral ports from ${from}, but ` +
+    `${devices} devices need ${perSource} ephemeral ports from ${from}, but ` +
       `net.ipv4.ip_local_port_range (${range.low}-${range.high}) holds ${ports}`,
     {
       hint:

@@ -38,19 +38,21 @@ export async function readOpenFileLimit(): Promise<OpenFileLimit | null> {
 export function checkOpenFiles(plan: Plan, limit: OpenFileLimit | null): void {
   if (limit === null) return;
   const perDevice = plan.target.kind === 'embedded' ? 2 : 1;
-  const needed = plan.devices * perDevice + OPEN_FILES_MARGIN;
+  const devices = plan.shard.devices;
+  const needed = devices * perDevice + OPEN_FILES_MARGIN;
   if (needed <= limit.soft) return;
   const sockets =
     perDevice === 2
-      ? `${plan.devices} device sockets, as many on the embedded broker's side`
-      : `${plan.devices} device sockets`;
+      ? `${devices} device sockets, as many on the embedded broker's side`
+      : `${devices} device sockets`;
   const raise =
     needed <= limit.hard
       ? `raise the soft limit: ulimit -n ${limit.hard}`
       : `raise the hard limit (${limit.hard}; limits.conf, or LimitNOFILE= for a service)`;
   throw new FleetbenchError(
     'E_LIMIT',
-    `${plan.devices} devices need about ${needed} open files (${sockets} and ` +
+    `${devices} devices${plan.shard.count > 1 ? ' (this shard)' : ''} need about ${needed} ` +
+      `open files (${sockets} and ` +
       `~${OPEN_FILES_MARGIN} for fleetbench) but this process may open ${limit.soft} ` +
       '(ulimit -n)',
     {

@@ -113,7 +113,7 @@ export class ProgressTracker {
     this.onProgress?.({
       elapsedSec: Math.max(0, Number(now - this.startNs) / 1e9),
       stage: this.stage,
-      devices: this.plan.devices,
+      devices: this.plan.shard.devices,
       connected,
       connectsPerSec: (c['connect.ok'] ?? 0) / seconds,
       publishedPerSec: (c['messages.published'] ?? 0) / seconds,

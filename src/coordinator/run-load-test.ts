@@ -18,6 +18,7 @@ import { runFleet } from './fleet-run.js';
 import { isLoopback, readTcpCounters, tcpCountersDelta, kernelWarning } from './kernel-counters.js';
 import { checkPortRange, readPortRange } from './port-preflight.js';
 import { checkOpenFiles, preflightTarget, readOpenFileLimit } from './preflight.js';
+import { resolveRunId, type RunIdSource } from './run-id.js';
 import { saveReport, type SavedReport } from './save-report.js';
 import type { RunProgress } from './progress.js';
 
@@ -51,6 +52,11 @@ export interface RunLoadTestOptions {
   workerHeapMb?: number;
   /** Interval of worker snapshots and progress, ms. Default 1000. */
   snapshotIntervalMs?: number;
+  /**
+   * The run id every shard of the run shares (`--run-id`). Default: derived from the
+   * scenario's digest and the start; a sharded run (`plan.shard.count > 1`) must be given one.
+   */
+  runId?: string;
 }
 
 /**
@@ -73,6 +79,7 @@ export async function runLoadTest(options: RunLoadTestOptions): Promise<RunLoadT
   const log = options.logger ?? silentLogger;
   const outDir = options.outDir ?? 'reports';
   const certsDir = options.certsDir ?? 'certs';
+  const runId = resolveRunId(options.plan, options.runId, undefined, new Date());
   await checkWritable(outDir);
   checkOpenFiles(options.plan, await readOpenFileLimit());
   checkPortRange(options.plan, await readPortRange());
@@ -105,6 +112,7 @@ export async function runLoadTest(options: RunLoadTestOptions): Promise<RunLoadT
     }
     return await execute(plan, identities, {
       ...options,
+      run: runId,
       logger: log,
       outDir,
       warnings,
@@ -130,6 +138,7 @@ interface ExecuteOptions extends RunLoadTestOptions {
   warnings: string[];
   /** Wall time of the per-device preflight, ms (0 when there was none). */
   preflightMs: number;
+  run: { id: string; source: RunIdSource };
 }
 
 async function execute(
@@ -170,6 +179,11 @@ async function execute(
     preparation: { ...outcome.preparation, preflightMs: options.preflightMs },
     timeSeries: outcome.timeSeries,
     loadGenerator: outcome.loadGenerator,
+    run: {
+      id: options.run.id,
+      idSource: options.run.source,
+      shard: { index: plan.shard.index, count: plan.shard.count, devices: plan.shard.devices },
+    },
   });
   return { report, ...(await saveReport(options.outDir, report)) };
 }

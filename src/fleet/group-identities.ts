@@ -41,12 +41,11 @@ export async function loadGroupIdentities(plan: Plan): Promise<GroupIdentities> 
     if (m.devices === undefined || g === undefined) return;
     const strict = g.expect === 'accept';
     const setting = `${settingOf(plan, g, i)}.manifest`;
-    sets.push({
-      setting,
-      caPem: m.ca,
-      devices: m.devices,
-      scope: { validity: strict, chain: strict },
-    });
+    // A shard checks only its own devices: the others are checked by their shards.
+    const { index, count } = plan.shard;
+    const devices =
+      count === 1 ? m.devices : m.devices.filter((_, r) => (g.firstOrdinal + r) % count === index);
+    sets.push({ setting, caPem: m.ca, devices, scope: { validity: strict, chain: strict } });
   });
   if (sets.length === 0) return { material, preflight: null };
   const preflight = await preflightDevices(sets);

@@ -19,6 +19,7 @@ import {
   type ReportMetrics,
   type ReportScenario,
   type ResolvedOptions,
+  type RunIdentity,
   type SecurityFinding,
   type ThresholdVerdict,
   type TimeSeries,
@@ -66,6 +67,8 @@ export interface BuildReportInput {
   preparation?: IdentityPreparation;
   /** Optional: present only when there are findings. */
   securityFindings?: SecurityFinding[];
+  /** Optional: the run id and shard. */
+  run?: RunIdentity;
 }
 
 /** Describes this machine for a report. */
@@ -123,6 +126,7 @@ export function buildReport(input: BuildReportInput): ReportDocument {
   if (input.mergedFrom !== undefined) doc.mergedFrom = input.mergedFrom;
   if (input.preparation !== undefined) doc.preparation = input.preparation;
   if (input.securityFindings !== undefined) doc.securityFindings = input.securityFindings;
+  if (input.run !== undefined) doc.run = input.run;
 
   assertJsonWithoutKeys(doc);
   return structuredClone(doc);

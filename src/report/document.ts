@@ -8,6 +8,9 @@ import type { AccountingVerdict } from '../metrics/accounting.js';
 import type { HistogramSummary } from '../metrics/merge.js';
 import type { LoadGeneratorHealth } from '../metrics/health.js';
 import type { HistogramName, MetricsSnapshot } from '../metrics/types.js';
+import type { RunIdentity, ShardRef } from './run-identity.js';
+
+export type { RunIdentity, ShardRef } from './run-identity.js';
 
 /** The report format this code writes and reads. */
 export const REPORT_FORMAT_VERSION = 1;
@@ -189,6 +192,8 @@ export interface ReportDocument {
   securityFindings?: SecurityFinding[];
   /** The shard reports this one was merged from (`fleetbench merge`); absent for a run. */
   mergedFrom?: MergedSource[];
+  /** The run id and shard (issue 6); absent in reports of older versions. */
+  run?: RunIdentity;
 }
 
 /** One of the shard reports a merged report was made of. */
@@ -204,6 +209,8 @@ export interface MergedSource {
   devices: number;
   /** Whether it was partial. */
   partial: boolean;
+  /** Its shard (absent for reports of older versions). */
+  shard?: ShardRef;
 }
 
 /** Something the broker let through that it should have refused (issue 3). */

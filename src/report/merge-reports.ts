@@ -21,7 +21,9 @@ import {
   type ThresholdVerdict,
 } from './document.js';
 import { clockOrigin, clockShift, shiftSnapshot } from './merge-clock.js';
+import { checkOneRun, refusal } from './merge-runs.js';
 import { bare, mergePhases, mergeTimeSeries, type ShiftedReport } from './merge-series.js';
+import type { RunIdentity } from './run-identity.js';
 
 /** A report to merge, with the file it came from (named in errors and in `mergedFrom`). */
 export interface MergeInput {
@@ -29,20 +31,35 @@ export interface MergeInput {
   report: ReportDocument;
 }
 
+/** Options of {@link mergeReports}. */
+export interface MergeOptions {
+  /**
+   * Merge what there is when shards of the run are missing (a shard that failed); the merged
+   * report is then partial and names them. Default false: missing shards are refused.
+   */
+  allowMissing?: boolean;
+}
+
 /**
  * Merges the shard reports of one run.
  *
- * @throws FleetbenchError `E_USAGE` for fewer than two reports; `E_REPORT` naming the file for
- *   a report of another scenario, of another run (no overlap in time), the same report twice,
+ * @throws FleetbenchError `E_USAGE` for no report, or one without `allowMissing`; `E_REPORT`
+ *   naming the file for a report of another scenario or run (another run id, or no overlap
+ *   in time), a shard twice, a shard missing (without `allowMissing`), another shard count,
  *   or a time series with another interval length.
  */
-export function mergeReports(inputs: readonly MergeInput[]): ReportDocument {
-  if (inputs.length < 2) {
+export function mergeReports(
+  inputs: readonly MergeInput[],
+  options: MergeOptions = {},
+): ReportDocument {
+  const allowMissing = options.allowMissing ?? false;
+  if (inputs.length < (allowMissing ? 1 : 2)) {
     throw new FleetbenchError('E_USAGE', 'merge needs at least two reports', {
       hint: 'fleetbench merge <shard-1.json> <shard-2.json> ... -o merged.json',
     });
   }
-  checkOneRun(inputs);
+  const run = checkOneRun(inputs, allowMissing);
+  checkOverlap(inputs);
 
   // The earliest report's clock is the merged report's clock.
   const sorted = [...inputs].sort(
@@ -73,7 +90,7 @@ export function mergeReports(inputs: readonly MergeInput[]): ReportDocument {
     startedAt: new Date(startedMs).toISOString(),
     endedAt: new Date(endedMs).toISOString(),
     durationMs,
-    partial: mergedPartial(inputs),
+    partial: mergedPartial(inputs, run),
     warnings: mergedWarnings(inputs),
     metrics,
     failures: mergeFailureSamples(inputs.map((i) => i.report.failures)),
@@ -83,27 +100,17 @@ export function mergeReports(inputs: readonly MergeInput[]): ReportDocument {
     ...optional('loadGenerator', mergedHealth(sorted.map((s) => s.report.loadGenerator))),
     ...(timeSeries === undefined ? {} : { timeSeries }),
     mergedFrom: sorted.map((s) => describeSource(s)),
+    run,
   });
 }
 
-function checkOneRun(inputs: readonly MergeInput[]): void {
+/** The reports' common span must overlap: shards of one run run at the same time. */
+function checkOverlap(inputs: readonly MergeInput[]): void {
   const [first, ...rest] = inputs as [MergeInput, ...MergeInput[]];
-  const scenario = (r: ReportDocument) =>
-    `"${r.scenario.name}"${r.scenario.sha256 ? ` (sha256 ${r.scenario.sha256.slice(0, 12)})` : ''}`;
   const spanOf = (r: ReportDocument) => [Date.parse(r.startedAt), Date.parse(r.endedAt)] as const;
   const [firstStart, firstEnd] = spanOf(first.report);
-
   for (const other of rest) {
     const r = other.report;
-    if (
-      r.scenario.name !== first.report.scenario.name ||
-      r.scenario.sha256 !== first.report.scenario.sha256
-    ) {
-      throw refusal(
-        `${other.file} is a report of scenario ${scenario(r)}, ${first.file} of ` +
-          `${scenario(first.report)}`,
-      );
-    }
     const [start, end] = spanOf(r);
     if (start > firstEnd || end < firstStart) {
       throw refusal(
@@ -112,26 +119,6 @@ function checkOneRun(inputs: readonly MergeInput[]): void {
       );
     }
   }
-  inputs.forEach((a, i) => {
-    const twin = inputs.slice(0, i).find((b) => sameRun(a.report, b.report));
-    if (twin !== undefined) throw refusal(`${a.file} is the same report as ${twin.file}`);
-  });
-}
-
-/** The same run read twice: one host, the same instants, the same counts. */
-function sameRun(a: ReportDocument, b: ReportDocument): boolean {
-  return (
-    a.host.hostname === b.host.hostname &&
-    a.metrics.startNs === b.metrics.startNs &&
-    a.metrics.endNs === b.metrics.endNs &&
-    JSON.stringify(a.metrics.counters) === JSON.stringify(b.metrics.counters)
-  );
-}
-
-function refusal(message: string): FleetbenchError {
-  return new FleetbenchError('E_REPORT', `cannot merge: ${message}`, {
-    hint: 'merge takes the shard reports of one run of one scenario, each once',
-  });
 }
 
 /** The first shard's options, with the fleet and the workers of every shard added up. */
@@ -154,9 +141,18 @@ function mergedHost(hosts: readonly HostInfo[]): HostInfo {
   };
 }
 
-function mergedPartial(inputs: readonly MergeInput[]): ReportDocument['partial'] {
+function mergedPartial(inputs: readonly MergeInput[], run: RunIdentity): ReportDocument['partial'] {
   const partial = inputs.filter((i) => i.report.partial !== null);
   const head = partial[0]?.report.partial;
+  const missing = run.missingShards ?? [];
+  if (missing.length > 0) {
+    const of = `of ${run.shardCount ?? missing.length}`;
+    const also = head ? `; ${head.reason} in ${partial.map((p) => p.file).join(', ')}` : '';
+    return {
+      reason: `missing-shards: ${missing.join(', ')} ${of}${also}`,
+      phase: head?.phase ?? 'done',
+    };
+  }
   if (head === undefined || head === null) return null;
   const files = partial.map((p) => p.file).join(', ');
   return { reason: `shard-partial: ${head.reason} (${files})`, phase: head.phase };
@@ -244,5 +240,6 @@ function describeSource(s: MergeInput): MergedSource {
     endedAt: r.endedAt,
     devices: r.options.devices,
     partial: r.partial !== null,
+    ...(r.run?.shard ? { shard: { index: r.run.shard.index, count: r.run.shard.count } } : {}),
   };
 }

@@ -79,9 +79,20 @@ function headerLines(report: ReportDocument, paint: Paint): string[] {
   const lines = wrapParts(parts, ' · ', SUMMARY_WIDTH).map((line, i) =>
     i === 0 ? paint(line, 'bold') : line,
   );
+  const run = report.run;
+  if (run?.shard && run.shard.count > 1) {
+    const { index, count, devices } = run.shard;
+    lines.push(`run ${run.id} · shard ${index}/${count} (${formatCount(devices)} devices)`);
+  }
   if (report.mergedFrom !== undefined) {
     const from = report.mergedFrom.map((m) => `${m.file} (${formatCount(m.devices)})`);
     lines.push(...wrapWords(`merged from ${from.length} shard reports: ${from.join(', ')}`));
+    if (run?.shards !== undefined) {
+      const missing = run.missingShards ?? [];
+      const lacking = missing.length > 0 ? `; missing ${missing.join(', ')}` : '';
+      const text = `run ${run.id} · shards ${run.shards.join(', ')} of ${run.shardCount ?? '?'}`;
+      lines.push(...wrapWords(`${text}${lacking}`));
+    }
   }
 
   if (report.partial !== null) {

@@ -107,9 +107,25 @@ export function reportProblems(doc: Obj): string[] {
   }
 
   if (doc.mergedFrom !== undefined) p.array(doc, 'mergedFrom', '');
+  if (doc.run !== undefined) {
+    const run = p.object(doc, 'run', '');
+    if (run) runProblems(p, run);
+  }
 
   // Paths were built with a leading dot so nested and top-level read alike; drop it.
   return p.list.map((line) => line.replace(/^\./, ''));
+}
+
+function runProblems(p: Problems, run: Obj): void {
+  p.string(run, 'id', '.run');
+  if (run.shard === null) return;
+  const shard = p.object(run, 'shard', '.run');
+  if (shard === undefined) return;
+  for (const key of ['index', 'count', 'devices']) p.number(shard, key, '.run.shard');
+  const { index, count } = shard;
+  if (typeof index === 'number' && typeof count === 'number' && !(index >= 0 && index < count)) {
+    p.add('.run.shard.index', `must be 0 to count - 1 (${count - 1})`, index);
+  }
 }
 
 function timeSeriesProblems(p: Problems, series: Obj): void {

@@ -14,6 +14,7 @@ import { resolvePhases } from './phases.js';
 import { describeIssue, invalidScenario } from './problems.js';
 import { resolveGroups, resolveIdentity } from './resolve-fleet.js';
 import { checkSemantics } from './semantics.js';
+import { wholeFleet } from './shard.js';
 import { expandSourceAddresses } from './source-addresses.js';
 import { parseThreshold, type ThresholdPlan } from './thresholds.js';
 import { ScenarioSchema, type Scenario } from './schema.js';
@@ -100,6 +101,7 @@ export function planScenario(raw: unknown, source: PlanSource): Plan {
     targets,
     devices: scenario.devices,
     workers: Math.min(scenario.workers ?? os.availableParallelism(), scenario.devices),
+    shard: wholeFleet(scenario.devices),
     identity,
     groups: resolveGroups(scenario, baseDir, certsDir),
     tls: scenario.tls,

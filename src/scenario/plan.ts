@@ -4,12 +4,14 @@
  */
 
 import type { ReconnectPolicy } from './phase-schema.js';
+import type { ShardPlan } from './shard.js';
 import { describePhase, type PhasePlan } from './phases.js';
 import type { Scenario } from './schema.js';
 import type { ThresholdPlan } from './thresholds.js';
 
 export type { PhasePlan } from './phases.js';
 export type { ReconnectPolicy } from './phase-schema.js';
+export type { ShardPlan } from './shard.js';
 
 /** Where the load goes. */
 export interface TargetPlan {
@@ -60,8 +62,12 @@ export interface Plan {
   target: TargetPlan;
   /** Every target, device k connecting to `targets[k mod n]`; `[target]` when there is one. */
   targets: TargetPlan[];
+  /** Devices of the whole fleet (every shard); this process runs `shard.devices` of them. */
   devices: number;
+  /** Worker threads of this process (at most one per device of its shard). */
   workers: number;
+  /** The part of the fleet this process runs: shard 0 of 1 unless `--shard` says otherwise. */
+  shard: ShardPlan;
   /** The top-level identity (the default of every group). */
   identity: IdentityPlan;
   /** The groups, in connect order; together exactly `devices` devices. */
@@ -75,7 +81,10 @@ export interface Plan {
   drainMs: number;
   /** The phases in order, every count and rate resolved. */
   phases: PhasePlan[];
-  /** Local addresses device sockets bind to in turn (device k: k mod n); empty: any. */
+  /**
+   * Local addresses device sockets bind to in turn (the shard's own part of the scenario's
+   * pool; see `sourceAddressOf`); empty: any.
+   */
   sourceAddresses: string[];
   /** Rules checked at the end (and, with `abortOnFail`, during the run). */
   thresholds: ThresholdPlan[];
@@ -88,11 +97,23 @@ export function describePlan(plan: Plan): string[] {
   const t = plan.target;
   const where =
     t.kind === 'embedded' ? 'embedded broker on loopback' : `${t.protocol}://${t.host}:${t.port}`;
+  const sh = plan.shard;
+  const fleet =
+    sh.count === 1
+      ? `${plan.devices} devices`
+      : `shard ${sh.index}/${sh.count}: ${sh.devices} of ${plan.devices} devices ` +
+        `(ordinals ${sh.index}, ${sh.index + sh.count}, ...)`;
   const lines = [
-    `scenario ${plan.name}: ${plan.devices} devices, ${plan.workers} workers, target ${where}` +
+    `scenario ${plan.name}: ${fleet}, ${plan.workers} workers, target ${where}` +
       (plan.targets.length > 1
         ? ` and ${plan.targets.length - 1} more (devices spread over all ${plan.targets.length})`
         : ''),
+    ...(sh.count === 1
+      ? []
+      : [
+          `  shard ${sh.index}/${sh.count}: the counts and rates below are the whole fleet's; ` +
+            `this shard runs every ${sh.count}th device and ramp rank from ${sh.index}`,
+        ]),
     ...plan.groups.map(
       (g) =>
         `  group ${g.name}: ${g.devices} devices, ${identityLabel(g)}` +
@@ -112,7 +133,10 @@ export function describePlan(plan: Plan): string[] {
       ? ''
       : `, from ${pool.length} source address${pool.length === 1 ? '' : 'es'} ` +
         `(${pool[0] ?? ''}${pool.length > 1 ? ` .. ${pool[pool.length - 1] ?? ''}` : ''})`;
-  lines.push(`  connects: at most ${plan.connect.maxInFlight} in flight across the fleet${from}`);
+  const shared = sh.sharedSources ? ' shared with other shards' : '';
+  lines.push(
+    `  connects: at most ${plan.connect.maxInFlight} in flight across the fleet${from}${shared}`,
+  );
   const r = plan.reconnect;
   lines.push(
     r === null

@@ -52,7 +52,7 @@ export class DeviceTraffic {
    */
   constructor(
     private readonly traffic: Traffic,
-    worker: { workerId: number; workers: number; startNs: bigint },
+    worker: { lane: number; lanes: number; startNs: bigint },
     private readonly recorder: MetricsRecorder,
     private readonly failures: FailureLog,
     private readonly nowMs: () => number,
@@ -61,8 +61,8 @@ export class DeviceTraffic {
     if (traffic.model === 'open') {
       const fleetIntervalMs = 1000 / (traffic.ratePerSec ?? 1);
       this.open = new OpenSchedule(
-        fleetIntervalMs * worker.workers,
-        fleetIntervalMs * worker.workerId,
+        fleetIntervalMs * worker.lanes,
+        fleetIntervalMs * worker.lane,
         traffic.maxLagMs,
       );
     } else {

@@ -45,8 +45,16 @@ export interface PreparationStats {
 /** The start of one worker's long task. */
 export interface WorkerTask {
   workerId: number;
-  /** Total workers: this worker runs devices `workerId, workerId + workers, ...`. */
+  /** Worker threads of this process. */
   workers: number;
+  /**
+   * This worker's place among every worker of the run across shards
+   * (`shard.index + shard.count * workerId`; `workerId` when unsharded): it runs the fleet's
+   * ordinals and ramp ranks `lane, lane + lanes, ...`.
+   */
+  lane: number;
+  /** Workers of the run across shards (`shard.count * workers`). */
+  lanes: number;
   /** The plan, with an embedded target already resolved to its host and port. */
   plan: Plan;
   /** Key material of each group, in the order of `plan.groups`. */

@@ -8,6 +8,7 @@ import type { DeviceConnectOptions, DeviceConnection } from '../client/device-co
 import { StreamLedger } from '../metrics/stream-ledger.js';
 import type { FleetIdentities, SliceMember } from '../fleet/fleet-identities.js';
 import type { TargetPlan } from '../scenario/plan.js';
+import { sourceAddressOf } from '../scenario/shard.js';
 import { compileTemplate, type DeviceIdentity } from '../scenario/template.js';
 import type { WorkerTask } from './protocol.js';
 
@@ -56,7 +57,7 @@ export interface GroupRun {
   prefix: string;
 }
 
-/** The devices of worker `task.workerId`: ordinals w, w + W, ... of every group, in order. */
+/** The devices of the worker in lane `task.lane`: ordinals l, l + L, ... of every group. */
 export function buildDevices(task: WorkerTask, identities: FleetIdentities): Device[] {
   const { plan } = task;
   const topic =
@@ -87,7 +88,7 @@ export function buildDevices(task: WorkerTask, identities: FleetIdentities): Dev
       state: 'offline' as const,
       ...{ seq: 0, unacked: 0, gen: 0, attempts: 0, downSinceNs: 0n },
       ledger: new StreamLedger(plan.traffic === false ? 0 : plan.traffic.lateAfterMs),
-      localAddress: plan.sourceAddresses[m.ordinal % Math.max(1, plan.sourceAddresses.length)],
+      localAddress: sourceAddressOf(plan, m.ordinal),
       target:
         plan.targets.length > 1 ? (plan.targets[m.ordinal % plan.targets.length] ?? null) : null,
       targetIndex: plan.targets.length > 1 ? m.ordinal % plan.targets.length : -1,
@@ -96,17 +97,16 @@ export function buildDevices(task: WorkerTask, identities: FleetIdentities): Dev
 }
 
 /**
- * The devices of one worker's slice, in connect order: worker w takes each group's ordinals
- * w, w + W, ..., so every worker's share of a rate is uniform.
+ * The devices of one worker's slice, in connect order: the worker in lane l of L (across
+ * shards) takes each group's ordinals l, l + L, ..., so every worker's share of a rate is
+ * uniform and shards never share a device.
  */
-export function sliceMembers(
-  task: Pick<WorkerTask, 'plan' | 'workerId' | 'workers'>,
-): SliceMember[] {
+export function sliceMembers(task: Pick<WorkerTask, 'plan' | 'lane' | 'lanes'>): SliceMember[] {
   const members: SliceMember[] = [];
   task.plan.groups.forEach((g, gi) => {
     const end = g.firstOrdinal + g.devices;
-    const first = g.firstOrdinal + mod(task.workerId - g.firstOrdinal, task.workers);
-    for (let k = first; k < end; k += task.workers) members.push({ group: gi, ordinal: k });
+    const first = g.firstOrdinal + mod(task.lane - g.firstOrdinal, task.lanes);
+    for (let k = first; k < end; k += task.lanes) members.push({ group: gi, ordinal: k });
   });
   return members;
 }

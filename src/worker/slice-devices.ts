@@ -49,7 +49,8 @@ export class SliceDevices {
     private readonly nowMs: () => number,
   ) {
     const plan = task.plan;
-    this.maxInFlight = Math.max(1, Math.floor(plan.connect.maxInFlight / task.workers));
+    // The limit holds across the fleet: every lane of every shard takes its share.
+    this.maxInFlight = Math.max(1, Math.floor(plan.connect.maxInFlight / task.lanes));
     this.policy = plan.reconnect ?? DEFAULT_RECONNECT;
     const worker = { ...task, startNs };
     this.traffic =

@@ -186,7 +186,7 @@ export class SliceRun {
       case 'ramp': {
         const mine = this.mine(phase.devices, (d) => d.state === 'offline');
         mine.forEach((d, j) => {
-          const rank = j * this.task.workers + this.task.workerId;
+          const rank = j * this.task.lanes + this.task.lane;
           fleet.planConnect(d, startMs + rampOffsetMs(phase, rank));
         });
         return () => fleet.rampPending === 0;
@@ -212,7 +212,7 @@ export class SliceRun {
     let ending = 0;
     return (now) => {
       for (; next < mine.length; next++) {
-        const rank = next * this.task.workers + this.task.workerId;
+        const rank = next * this.task.lanes + this.task.lane;
         if (startMs + (rank / phase.ratePerSec) * 1000 > now) break;
         const device = mine[next] as Device;
         ending++;
@@ -224,7 +224,7 @@ export class SliceRun {
 
   /** This worker's share of a fleet-wide count, taken in ordinal order from those that fit. */
   private mine(total: number, fits: (d: Device) => boolean): Device[] {
-    const n = workerShare(total, this.task.workerId, this.task.workers);
+    const n = workerShare(total, this.task.lane, this.task.lanes);
     return this.fleet.devices.filter(fits).slice(0, n);
   }
 

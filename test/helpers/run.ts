@@ -6,21 +6,33 @@ import path from 'node:path';
 import { runLoadTest, type RunLoadTestResult } from '../../src/coordinator/run-load-test.js';
 import type { ReportDocument } from '../../src/report/document.js';
 import { planScenario } from '../../src/scenario/load.js';
+import { shardPlan } from '../../src/scenario/shard.js';
 
-/** Runs `scenario` with the default certificate layout in `certsDir`; reports go to a temp dir. */
+/** A shard of the run and the run id (`--shard`, `--run-id`). */
+export interface ShardOptions {
+  shard: { index: number; count: number };
+  runId: string;
+}
+
+/**
+ * Runs `scenario` with the default certificate layout in `certsDir`; reports go to a temp dir.
+ * With `sharding`, it runs that shard of the fleet.
+ */
 export async function runScenario(
   scenario: Record<string, unknown>,
   certsDir: string,
   signal?: AbortSignal,
+  sharding?: ShardOptions,
 ): Promise<RunLoadTestResult & { reportPath: string }> {
-  const plan = planScenario(scenario, {
+  const whole = planScenario(scenario, {
     file: null,
     sha256: null,
     label: 'test scenario',
     certsDir,
   });
+  const plan = sharding === undefined ? whole : shardPlan(whole, sharding.shard);
   const outDir = await mkdtemp(path.join(os.tmpdir(), 'fleetbench-reports-'));
-  const result = await runLoadTest({ plan, certsDir, outDir, signal });
+  const result = await runLoadTest({ plan, certsDir, outDir, signal, runId: sharding?.runId });
   const { reportPath } = result;
   if (result.writeError !== null || reportPath === null) {
     throw new Error(`the report was not written to ${outDir}: ${String(result.writeError)}`);

@@ -1,6 +1,6 @@
 /**
- * `fleetbench merge` on two shards of one run: two fleets with disjoint device numbers run at
- * the same time against one Mosquitto, each writing its own report, merged by the CLI.
+ * `fleetbench merge` on two shards of one run: shards 0/2 and 1/2 of one fleet run at the same
+ * time against one Mosquitto, each writing its own report, merged by the CLI.
  */
 
 import assert from 'node:assert/strict';
@@ -17,13 +17,13 @@ import { runScenario } from '../helpers/run.js';
 
 const SHARD_DEVICES = 60;
 
-function shard(target: string, firstIndex: number, name = 'shards'): Record<string, unknown> {
+function scenario(target: string, name = 'shards'): Record<string, unknown> {
   return {
     name,
     target,
-    devices: SHARD_DEVICES,
+    devices: 2 * SHARD_DEVICES,
     workers: 1,
-    identity: { deviceId: 'device-{i:05}', firstIndex },
+    identity: { deviceId: 'device-{i:05}' },
     connect: { ratePerSec: 200, maxInFlight: 20 },
     traffic: { qos: 1, intervalMs: 250, payloadBytes: 64 },
     durationSec: 2,
@@ -41,10 +41,14 @@ describe('merge of two shard reports', async () => {
     if (suite.skip) return;
     dir = await mkdtemp(path.join(os.tmpdir(), 'fleetbench-merge-'));
     const target = suite.broker.url;
-    const runs = await Promise.all([
-      runScenario(shard(target, 1), suite.pki.dir),
-      runScenario(shard(target, 1 + SHARD_DEVICES), suite.pki.dir),
-    ]);
+    const runs = await Promise.all(
+      [0, 1].map((index) =>
+        runScenario(scenario(target), suite.pki.dir, undefined, {
+          shard: { index, count: 2 },
+          runId: 'merge-test',
+        }),
+      ),
+    );
     files = runs.map((r) => r.reportPath);
     reports = runs.map((r) => r.report);
   });
@@ -85,12 +89,16 @@ describe('merge of two shard reports', async () => {
       merged.mergedFrom?.map((m) => m.devices),
       [SHARD_DEVICES, SHARD_DEVICES],
     );
+    assert.deepEqual(merged.run?.shards, [0, 1]);
+    assert.equal(merged.run?.id, 'merge-test');
   });
 
   test('refuses another scenario and an existing output file', { skip: suite.skip }, async () => {
     const other = await runScenario(
-      { ...shard(suite.broker.url, 500, 'other'), durationSec: 0.5 },
+      { ...scenario(suite.broker.url, 'other'), durationSec: 0.5 },
       suite.pki.dir,
+      undefined,
+      { shard: { index: 1, count: 2 }, runId: 'merge-test' },
     );
     const r = await runCli([
       'merge',

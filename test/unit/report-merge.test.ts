@@ -101,6 +101,12 @@ function assertSameMetrics(a: MetricsSnapshot, b: MetricsSnapshot, what: string)
 
 const WALL = '2026-12-04T01:00:00.000Z';
 
+/** `report` as shard `index` of `count` of run `id`. */
+function asShard(report: ReportDocument, index: number, count = 2, id = 'run-1'): ReportDocument {
+  const devices = report.options.devices;
+  return { ...report, run: { id, idSource: 'given', shard: { index, count, devices } } };
+}
+
 describe('mergeReports', () => {
   const events = traffic();
   /** The larger shard, on host `one`. */
@@ -129,8 +135,8 @@ describe('mergeReports', () => {
       const a = shardA();
       const b = reportOf(events, (e) => e.shard === 1, { ...second, wall: WALL, devices: 1000 });
       const merged = mergeReports([
-        { file: 'b.json', report: b },
-        { file: 'a.json', report: a },
+        { file: 'b.json', report: asShard(b, 1) },
+        { file: 'a.json', report: asShard(a, 0) },
       ]);
 
       assertSameMetrics(merged.metrics, single.metrics, 'run');
@@ -164,12 +170,21 @@ describe('mergeReports', () => {
       assert.equal(merged.phases?.length, 1);
       assertSameMetrics(merged.phases?.[0]?.metrics as MetricsSnapshot, single.metrics, 'phase');
       assert.deepEqual(
-        merged.mergedFrom?.map((m) => [m.file, m.devices]),
+        merged.mergedFrom?.map((m) => [m.file, m.devices, m.shard?.index]),
         [
-          ['b.json', 1000],
-          ['a.json', 2000],
+          ['b.json', 1000, 1],
+          ['a.json', 2000, 0],
         ],
       );
+      assert.deepEqual(merged.run, {
+        id: 'run-1',
+        idSource: 'given',
+        shard: null,
+        shards: [0, 1],
+        missingShards: [],
+        shardCount: 2,
+      });
+      assert.equal(merged.partial, null);
     });
   }
 
@@ -183,8 +198,8 @@ describe('mergeReports', () => {
       devices: 1000,
     });
     const merged = mergeReports([
-      { file: 'a.json', report: a },
-      { file: 'b.json', report: b },
+      { file: 'a.json', report: asShard(a, 0) },
+      { file: 'b.json', report: asShard(b, 1) },
     ]);
     const series = merged.timeSeries?.intervals ?? [];
     assert.equal(series.length, 6);
@@ -197,17 +212,23 @@ describe('mergeReports', () => {
     assert.equal(merged.durationMs, 6000);
   });
 
-  it('refuses reports of other scenarios, other runs, or one report twice, naming the file', () => {
-    const a = sampleReport();
+  it('refuses other scenarios, other runs, a shard twice or missing, naming the files', () => {
+    const a = asShard(sampleReport(), 0);
     const other = sampleReport({ scenario: { name: 'soak', file: null, sha256: null } });
     const later = sampleReport({
       startedAt: '2026-12-05T00:00:00.000Z',
       endedAt: '2026-12-05T00:01:00.000Z',
     });
     const cases: [ReportDocument, RegExp][] = [
-      [other, /b\.json is a report of scenario "soak", a\.json of "quickstart" \(sha256 abab/],
-      [later, /b\.json ran 2026-12-05T00:00:00\.000Z .* not shards of one run/],
-      [a, /b\.json is the same report as a\.json/],
+      [
+        asShard(other, 1),
+        /b\.json is a report of scenario "soak", a\.json of "quickstart" \(sha256 abab/,
+      ],
+      [asShard(sampleReport(), 1, 2, 'run-2'), /b\.json is from run run-2, a\.json from run run-1/],
+      [asShard(later, 1), /b\.json ran 2026-12-05T00:00:00\.000Z .* not shards of one run/],
+      [a, /b\.json and a\.json are both shard 0\/2 of run run-1/],
+      [asShard(sampleReport(), 1, 3), /b\.json is shard 1\/3, a\.json shard 0\/2/],
+      [sampleReport(), /b\.json names no run id/],
     ];
     for (const [b, message] of cases) {
       assert.throws(
@@ -218,9 +239,31 @@ describe('mergeReports', () => {
           ]),
         (err: unknown) =>
           err instanceof FleetbenchError && err.code === 'E_REPORT' && message.test(err.message),
+        String(message),
       );
     }
     assert.throws(() => mergeReports([{ file: 'a.json', report: a }]), /at least two reports/);
+  });
+
+  it('refuses a missing shard, or merges what there is as partial when asked', () => {
+    const shards = [0, 1, 3].map((i) => ({
+      file: `s${i}.json`,
+      report: asShard(sampleReport(), i, 4),
+    }));
+    assert.throws(
+      () => mergeReports(shards),
+      (err: unknown) =>
+        err instanceof FleetbenchError &&
+        /run run-1 has 4 shards but shard 2 is missing/.test(err.message) &&
+        /--allow-partial/.test(err.hint ?? ''),
+    );
+    const merged = mergeReports(shards, { allowMissing: true });
+    assert.deepEqual(merged.run?.shards, [0, 1, 3]);
+    assert.deepEqual(merged.run?.missingShards, [2]);
+    assert.match(merged.partial?.reason ?? '', /^missing-shards: 2 of 4/);
+    assert.equal(merged.metrics.counters['connect.ok'], 3 * 200);
+    const alone = mergeReports(shards.slice(0, 1), { allowMissing: true });
+    assert.deepEqual(alone.run?.missingShards, [1, 2, 3]);
   });
 
   it('judges thresholds again on the merged numbers', () => {
@@ -234,8 +277,8 @@ describe('mergeReports', () => {
     const rule = 'connect.ok > 2500';
     a.thresholds = [{ expression: rule, ok: false, actual: 1980, unit: '', phase: null }];
     const merged = mergeReports([
-      { file: 'a.json', report: a },
-      { file: 'b.json', report: b },
+      { file: 'a.json', report: asShard(a, 0) },
+      { file: 'b.json', report: asShard(b, 1) },
     ]);
     assert.deepEqual(merged.thresholds?.[0]?.ok, true);
     assert.equal(merged.thresholds?.[0]?.actual, single.metrics.counters['connect.ok']);
@@ -266,8 +309,8 @@ describe('mergeReports: load-generator health', () => {
       host: { ...a.host, hostname: 'other' },
     });
     const merged = mergeReports([
-      { file: 'a.json', report: a },
-      { file: 'b.json', report: b },
+      { file: 'a.json', report: asShard(a, 0) },
+      { file: 'b.json', report: asShard(b, 1) },
     ]);
     const h = merged.loadGenerator ?? assert.fail('no health');
     assert.equal(h.saturated, true);

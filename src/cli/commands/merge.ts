@@ -11,6 +11,7 @@ interface MergeArgs {
   reports: string[];
   out: string | undefined;
   json: boolean;
+  'allow-partial': boolean;
 }
 
 export function mergeCommand(_setExit: (code: number) => void): CommandModule<object, MergeArgs> {
@@ -31,12 +32,17 @@ export function mergeCommand(_setExit: (code: number) => void): CommandModule<ob
           describe:
             'File to write (never overwritten); default reports/<scenario>-<time>-merged.json',
         })
-        .option('json', { type: 'boolean', default: false, describe: 'Print the merged report' }),
+        .option('json', { type: 'boolean', default: false, describe: 'Print the merged report' })
+        .option('allow-partial', {
+          type: 'boolean',
+          default: false,
+          describe: 'Merge what there is when shards are missing (the report is marked partial)',
+        }),
     handler: async (args) => {
       const reports = await Promise.all(
         args.reports.map(async (file) => ({ file, report: await readReport(file) })),
       );
-      const merged = mergeReports(reports);
+      const merged = mergeReports(reports, { allowMissing: args['allow-partial'] });
 
       const path =
         args.out === undefined
@@ -44,7 +50,12 @@ export function mergeCommand(_setExit: (code: number) => void): CommandModule<ob
           : await writeNewFile(args.out, `${JSON.stringify(merged, null, 2)}\n`);
       const text = args.json ? JSON.stringify(merged, null, 2) : renderSummary(merged);
       process.stdout.write(`${text}\n`);
-      stderrLogger().info(`merged ${reports.length} reports into ${path}`);
+      const log = stderrLogger();
+      log.info(`merged ${reports.length} reports into ${path}`);
+      const missing = merged.run?.missingShards ?? [];
+      if (missing.length > 0) {
+        log.warn(`shards ${missing.join(', ')} are missing: the merged report is partial`);
+      }
     },
   };
 }

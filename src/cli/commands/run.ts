@@ -7,6 +7,7 @@ import type { ReportDocument } from '../../report/document.js';
 import { renderSummary } from '../../report/table.js';
 import { describePlan } from '../../scenario/plan.js';
 import { loadScenario } from '../../scenario/load.js';
+import { resolveShardSpec, shardPlan } from '../../scenario/shard.js';
 import { stderrLogger } from '../output.js';
 import { ProgressPanel } from '../progress-panel.js';
 
@@ -23,6 +24,9 @@ interface RunArgs {
   'worker-heap-mb': number | undefined;
   threshold: string[] | undefined;
   'dry-run': boolean;
+  shard: string | undefined;
+  shards: number | undefined;
+  'run-id': string | undefined;
 }
 
 export function runCommand(setExit: (code: number) => void): CommandModule<object, RunArgs> {
@@ -61,9 +65,29 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
           type: 'boolean',
           default: false,
           describe: 'Check the scenario and print the plan; connect nothing',
+        })
+        .option('shard', {
+          type: 'string',
+          describe: 'Run shard i of n of the fleet (0-based), e.g. 2/8; see docs/kubernetes.md',
+        })
+        .option('shards', {
+          type: 'number',
+          describe:
+            'Number of shards, with the index from JOB_COMPLETION_INDEX (default: FLEETBENCH_SHARDS)',
+        })
+        .option('run-id', {
+          type: 'string',
+          describe:
+            'Run id shared by every shard of the run (default: FLEETBENCH_RUN_ID, else derived)',
         }),
     handler: async (args) => {
-      const plan = await loadScenario(args.scenario, {
+      const env = process.env;
+      const shard = resolveShardSpec({
+        shard: args.shard,
+        shards: args.shards ?? env.FLEETBENCH_SHARDS,
+        completionIndex: env.JOB_COMPLETION_INDEX,
+      });
+      const whole = await loadScenario(args.scenario, {
         certsDir: args.certs,
         overrides: {
           target: args.target,
@@ -73,6 +97,8 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
           thresholds: args.threshold,
         },
       });
+      const plan = shard === null ? whole : shardPlan(whole, shard);
+      const runId = args['run-id'] ?? nonEmpty(env.FLEETBENCH_RUN_ID);
       const panel = args.quiet ? undefined : new ProgressPanel(process.stderr, plan.name);
       const log = stderrLogger(panel);
       if (args['dry-run']) {
@@ -109,6 +135,7 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
           signal: stop.signal,
           forceSignal: force.signal,
           workerHeapMb: args['worker-heap-mb'],
+          runId,
           onProgress: panel === undefined ? undefined : (p) => panel.update(p),
         });
         const text = args.json ? JSON.stringify(report, null, 2) : renderSummary(report);
@@ -133,6 +160,10 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
       }
     },
   };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
 /**

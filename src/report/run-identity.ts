@@ -1,0 +1,30 @@
+/**
+ * Which run a report belongs to and which part of it (issue 6): the run id every shard of a
+ * run shares, the shard, and for a merged report the shards it holds and those it lacks.
+ */
+
+/** A shard: `index` of `count` (an unsharded run is 0 of 1). */
+export interface ShardRef {
+  /** 0-based. */
+  index: number;
+  count: number;
+}
+
+/** The `run` section of a report. Optional in format 1 (absent in older reports). */
+export interface RunIdentity {
+  /** Shared by every shard of one run; `merge` refuses reports whose ids differ. */
+  id: string;
+  /**
+   * `given`: from `--run-id` or `FLEETBENCH_RUN_ID`; `derived`: from the scenario's digest,
+   * the shard count and the agreed start (or, unsharded, the actual start).
+   */
+  idSource: 'given' | 'derived';
+  /** This report's shard, with its devices; null for a merged report. */
+  shard: (ShardRef & { devices: number }) | null;
+  /** A merged report: the shard indices merged, ascending, out of `shardCount`. */
+  shards?: number[];
+  /** A merged report: shards of the run not merged (their reports were missing). */
+  missingShards?: number[];
+  /** A merged report: the run's number of shards. */
+  shardCount?: number;
+}
