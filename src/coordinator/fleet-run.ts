@@ -61,6 +61,8 @@ export interface FleetRunOutcome {
   loadGenerator: LoadGeneratorHealth;
   /** The common start instant, `process.hrtime.bigint()` ns. */
   startAtNs: bigint;
+  /** Wall-clock time of `startAtNs`: the run's start, after the devices were prepared. */
+  startedAt: Date;
   /** The workers' preparation of their devices' identities, before the start. */
   preparation: PreparationSummary;
 }
@@ -177,6 +179,7 @@ export async function runFleet(
     timeSeries: series.result(),
     loadGenerator: tracker.health.summary(cpuCoresSince(cpuAtStart, wallAtStart)),
     startAtNs,
+    startedAt: startAtWall,
     preparation,
   };
 }

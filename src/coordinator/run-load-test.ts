@@ -148,7 +148,6 @@ async function execute(
 ): Promise<RunLoadTestResult> {
   const loopback = plan.targets.some((t) => isLoopback(t.host));
   const kernelBefore = loopback ? await readTcpCounters() : null;
-  const startedAt = new Date();
   const outcome = await runFleet(plan, identities, {
     logger: options.logger,
     startDelayMs: START_DELAY_MS,
@@ -167,7 +166,7 @@ async function execute(
   const report = assembleReport({
     kernel,
     plan,
-    startedAt,
+    startedAt: outcome.startedAt,
     endedAt: new Date(),
     results: outcome.results,
     workerErrors: outcome.workerErrors,

@@ -22,6 +22,9 @@ function fleetScenario(pki: TestPki, target?: string): Record<string, unknown> {
     devices: DEVICES + FOREIGN,
     workers: 2,
     connect: { ratePerSec: 400, maxInFlight: 64 },
+    // A loaded CI host can take over 10 s (the default) for a handshake: this test is about
+    // counts, not speed.
+    mqtt: { connectTimeoutMs: 30_000 },
     traffic: { qos: 1, intervalMs: 500, payloadBytes: 64 },
     durationSec: 2,
     drainMs: 3000,
