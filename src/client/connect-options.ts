@@ -2,6 +2,7 @@
 
 import tls from 'node:tls';
 import type { Plan } from '../scenario/plan.js';
+import { tlsContextOptions } from '../scenario/tls-settings.js';
 import type { IdentityMaterial } from '../worker/protocol.js';
 import type { DeviceConnectOptions } from './device-connection.js';
 
@@ -22,7 +23,7 @@ export function groupConnectOptions(
           ca: identity.ca,
           cert: identity.cert,
           key: identity.key,
-          ciphers: plan.tls.ciphers,
+          ...tlsContextOptions(plan.tls),
         })
       : undefined;
   return {

@@ -9,6 +9,7 @@ import tls from 'node:tls';
 import type { FailureCategory } from '../worker/protocol.js';
 import { LeanMqttClient } from './lean-mqtt.js';
 import { lookupHost } from './lookup.js';
+import { describeHandshake, type TlsHandshake } from './tls-handshake.js';
 
 /** Everything needed to connect one device. */
 export interface DeviceConnectOptions {
@@ -21,8 +22,13 @@ export interface DeviceConnectOptions {
   servername: string;
   /** Skip the host-name check (the chain is still verified). */
   insecure: boolean;
+  /** Used only without `secureContext`: Node takes the version range from a given context. */
   minVersion: tls.SecureVersion;
   maxVersion: tls.SecureVersion;
+  /** The device's own TLS session from an earlier connection, offered for resumption. */
+  session?: Buffer;
+  /** Called with every session the broker issues (TLS 1.3 tickets come after the handshake). */
+  onSession?: (session: Buffer) => void;
   clientId: string;
   username: string;
   mqttVersion: 4 | 5;
@@ -62,13 +68,17 @@ export class ConnectFailure extends Error {
  */
 export function refusalReason(f: ConnectFailure): string {
   if (f.category === 'refused') return `connack-${f.connackCode ?? 'unknown'}`;
-  const alert = /ALERT_([A-Z_]+)/.exec(f.message)?.[1];
-  return alert === undefined ? f.category : alert.toLowerCase().replaceAll('_', '-');
+  const alert =
+    /ALERT_([A-Z_]+)/.exec(f.message)?.[1]?.toLowerCase() ??
+    /\balert ([a-z0-9 ]+?)(?: \(|$)/.exec(f.message)?.[1];
+  return alert === undefined ? f.category : alert.replaceAll(/[_ ]/g, '-');
 }
 
 /** A connected device. */
 export interface DeviceConnection {
   readonly timings: ConnectTimings;
+  /** What the TLS handshake negotiated and whether it resumed a session; null for plain TCP. */
+  readonly handshake: TlsHandshake | null;
   /** Publishes; `done` is called on PUBACK/PUBCOMP (QoS 1/2) or once written (QoS 0). */
   publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, done: (err?: Error) => void): void;
   /** Subscribes; `done` gets the granted QoS or an error. */
@@ -101,6 +111,9 @@ const CLOSED_AFTER_HANDSHAKE =
   'closed after the TLS handshake, before CONNACK: the broker most likely refused the ' +
   'client certificate';
 
+/** An OpenSSL error line inside a socket error's message; group 1 is its reason. */
+const OPENSSL_ERROR = /[0-9A-F]{8,}:error:[0-9A-F]{8}:[^:]*:[^:]*:([^:]+)/;
+
 /**
  * A socket error as one stable line: OpenSSL's messages carry a per-thread address and a
  * source location that would split one failure kind into many samples.
@@ -111,6 +124,10 @@ export function describeSocketError(err: Error & { code?: unknown; reason?: unkn
     return code ? `${err.reason} (${code})` : err.reason;
   }
   const first = (err.message.split('\n')[0] ?? err.message).replace(/^[0-9A-F]{8,}:error:/, '');
+  // `write EPROTO C0B6...:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake
+  // failure:../deps/...:1601:SSL alert number 40`: the reason is the part worth keeping.
+  const openssl = OPENSSL_ERROR.exec(first)?.[1];
+  if (openssl !== undefined) return code ? `${openssl} (${code})` : openssl;
   return code && !first.includes(code) ? `${first} (${code})` : first;
 }
 
@@ -166,7 +183,9 @@ export function openSocket(o: Omit<DeviceConnectOptions, 'clientId' | 'username'
     ...({ localAddress: o.localAddress } as tls.ConnectionOptions),
     rejectUnauthorized: true,
     checkServerIdentity: o.insecure ? skipIdentityCheck : identityCheckFor(o.servername),
+    ...(o.session === undefined ? {} : { session: o.session }),
   });
+  if (o.onSession !== undefined) socket.on('session', o.onSession);
   // TLS client sockets ignore the `noDelay` option; without this Nagle adds ~44 ms per CONNACK.
   socket.setNoDelay(true);
   return socket;
@@ -181,10 +200,14 @@ export function connectDevice(o: DeviceConnectOptions): Promise<DeviceConnection
     const t0 = process.hrtime.bigint();
     let tTcp = 0n;
     let tTls = 0n;
+    let handshake: TlsHandshake | null = null;
     let settled = false;
     const socket = openSocket(o);
     socket.once('connect', () => (tTcp = process.hrtime.bigint()));
-    socket.once('secureConnect', () => (tTls = process.hrtime.bigint()));
+    socket.once('secureConnect', () => {
+      tTls = process.hrtime.bigint();
+      handshake = describeHandshake(socket as tls.TLSSocket);
+    });
 
     const client = new LeanMqttClient(socket, {
       clientId: o.clientId,
@@ -234,12 +257,16 @@ export function connectDevice(o: DeviceConnectOptions): Promise<DeviceConnection
       client.removeAllListeners('error');
       client.removeAllListeners('close');
       resolve(
-        new ConnectedDevice(client, {
-          tcpUs: us(t0, tTcp),
-          tlsUs: o.protocol === 'mqtts' ? us(tTcp, tTls) : 0,
-          connackUs: us(connectSent, now),
-          totalUs: us(t0, now),
-        }),
+        new ConnectedDevice(
+          client,
+          {
+            tcpUs: us(t0, tTcp),
+            tlsUs: o.protocol === 'mqtts' ? us(tTcp, tTls) : 0,
+            connackUs: us(connectSent, now),
+            totalUs: us(t0, now),
+          },
+          handshake,
+        ),
       );
     });
   });
@@ -255,6 +282,7 @@ class ConnectedDevice implements DeviceConnection {
   constructor(
     private readonly client: LeanMqttClient,
     readonly timings: ConnectTimings,
+    readonly handshake: TlsHandshake | null,
   ) {
     // Errors after CONNACK end in 'close'; the listener keeps them from being thrown.
     client.on('error', ignore);

@@ -81,6 +81,9 @@ export async function preflightTarget(plan: Plan, identities: IdentityMaterial[]
 
 const CERT_CODE = /CERT|SELF_SIGNED|UNABLE_TO_|DEPTH_ZERO|ALTNAME/;
 const ALERT_CODE = /ALERT/;
+/** No TLS version, cipher, group or signature algorithm in common (an alert, or found locally). */
+const TLS_PARAMETERS_CODE =
+  /PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE|HANDSHAKE_FAILURE|INSUFFICIENT_SECURITY|NO_SHARED_|NO_CIPHERS_AVAILABLE|NO_SUITABLE_/;
 
 function targetError(
   plan: Plan,
@@ -89,7 +92,8 @@ function targetError(
 ): FleetbenchError {
   const t = plan.target;
   const where = `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
-  const setting = `target (${plan.file === null ? 'the scenario' : plan.file}, or --target)`;
+  const file = plan.file === null ? 'the scenario' : plan.file;
+  const setting = `target (${file}, or --target)`;
   const why = `${outcome.message}${outcome.message.includes(outcome.code) ? '' : ` (${outcome.code})`}`;
   const error = (message: string, hint: string) =>
     new FleetbenchError('E_TARGET', message, { hint });
@@ -121,6 +125,15 @@ function targetError(
       `the broker's certificate at ${where} is not trusted: ${why}`,
       `${identity}.ca (${group?.identity.caFile ?? 'the CA file'}) must hold the CA that ` +
         'signed the broker certificate; for a host-name mismatch set tls.servername',
+    );
+  }
+  if (TLS_PARAMETERS_CODE.test(outcome.code)) {
+    return error(
+      `the broker at ${where} and this scenario have no TLS parameters in common: ${why}`,
+      `compare the broker's TLS versions and ciphers with tls.minVersion / tls.maxVersion ` +
+        `(${plan.tls.minVersion}-${plan.tls.maxVersion}), tls.ciphers (TLS 1.2), ` +
+        `tls.ciphersuites (TLS 1.3), tls.ecdhCurve and tls.sigalgs in ${file}; ` +
+        'a broker that gets no client certificate it accepts may also answer handshake failure',
     );
   }
   if (ALERT_CODE.test(outcome.code)) {

@@ -11,6 +11,7 @@ import tls from 'node:tls';
 
 import type { Plan } from '../scenario/plan.js';
 import { compileIdentity, type DeviceIdentity } from '../scenario/template.js';
+import { tlsContextOptions } from '../scenario/tls-settings.js';
 import type { IdentityMaterial, PreparationStats } from '../worker/protocol.js';
 import type { ManifestDevice } from './manifest.js';
 
@@ -164,7 +165,7 @@ export class FleetIdentities {
   }
 
   private build(ca: string, cert: string, key: string): tls.SecureContext {
-    return tls.createSecureContext({ ca, cert, key, ciphers: this.plan.tls.ciphers });
+    return tls.createSecureContext({ ca, cert, key, ...tlsContextOptions(this.plan.tls) });
   }
 
   private group(index: number): GroupIdentities {

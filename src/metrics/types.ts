@@ -7,7 +7,9 @@
 export const HISTOGRAM_NAMES = [
   'connect', // socket start → CONNACK received (the whole device connect)
   'tcp', // socket start → TCP connected
-  'tls', // TCP connected → TLS handshake done
+  'tls', // TCP connected → TLS handshake done (first connects)
+  'tlsFull', // the same, for every full handshake (connects and reconnects)
+  'tlsResumed', // the same, for every handshake that resumed the device's own session
   'connack', // CONNECT sent → CONNACK received
   'suback', // SUBSCRIBE sent → SUBACK received
   'puback', // PUBLISH (QoS 1) sent → PUBACK received
@@ -27,7 +29,8 @@ export type HistogramName = (typeof HISTOGRAM_NAMES)[number];
  * `connect.failed.timeout`, `connect.failed.refused.<code>`, `connect.failed.other`,
  * `connection.lost`, `messages.published`, `messages.acked`, `messages.received`,
  * `messages.failed`, `subscribe.ok`, `subscribe.failed`, `storm.dropped`, `reconnect.attempted`,
- * `reconnect.ok`, `reconnect.failed.<category>`, `reconnect.gaveUp`.
+ * `reconnect.ok`, `reconnect.failed.<category>`, `reconnect.gaveUp`, `tls.full`, `tls.resumed`,
+ * `tls.protocol.<TLSv1_2|TLSv1_3>`, `tls.cipher.<OpenSSL name>`, `tls.group.<group>`.
  */
 export type Counters = Record<string, number>;
 

@@ -14,6 +14,7 @@ import type { ReportDocument } from './document.js';
 import { formatCount, formatDuration, formatMs, formatPercent } from './format.js';
 import { errors, pageData } from './html-data.js';
 import { resolveMetric } from './metric-path.js';
+import { tlsSummary, tlsSummaryLines } from './tls-summary.js';
 
 const require = createRequire(import.meta.url);
 
@@ -189,9 +190,16 @@ function breakdown(r: ReportDocument): string {
       `<span class="bar-total">connect ${formatMs(total[key])} ms</span></div>`
     );
   });
+  const tls = tlsSummary(r.metrics.counters);
+  const handshakes =
+    tls === null
+      ? ''
+      : tlsSummaryLines(tls, formatCount)
+          .map((line) => `<p class="note">${escapeHtml(line)}</p>`)
+          .join('');
   return `<section><h2>Connect breakdown: TCP, TLS, CONNACK</h2>
 <p class="note">Each phase at the same statistic, in ms; the connect time is measured on its own and need not equal the sum.</p>
-<div class="bars">${bars.join('')}</div></section>`;
+<div class="bars">${bars.join('')}</div>${handshakes}</section>`;
 }
 
 function failures(r: ReportDocument): string {

@@ -19,6 +19,7 @@ import {
   type Paint,
 } from './format.js';
 import { phaseTable } from './phase-table.js';
+import { tlsSummary, tlsSummaryLines } from './tls-summary.js';
 
 /** Widest line {@link renderSummary} produces, columns. */
 export const SUMMARY_WIDTH = 100;
@@ -34,6 +35,8 @@ const LATENCY_LABELS: Record<HistogramName, string> = {
   connect: 'connect',
   tcp: '  tcp',
   tls: '  tls',
+  tlsFull: '    tls full',
+  tlsResumed: '    tls resumed',
   connack: '  connack',
   suback: 'suback',
   puback: 'puback',
@@ -60,6 +63,7 @@ export function renderSummary(report: ReportDocument, options: RenderSummaryOpti
     connectionTable(report, paint),
     messageTable(report),
     latencyTable(report),
+    tlsLines(report).join('\n'),
     phaseTable(report),
     failureLines(report, paint).join('\n'),
     accountingLines(report, paint).join('\n'),
@@ -207,6 +211,13 @@ function latencyTable(report: ReportDocument): string {
     table.push([LATENCY_LABELS[name], formatCount(s.count), ...values]);
   }
   return table.toString();
+}
+
+/** Full and resumed handshakes, and what was negotiated; nothing for plain TCP. */
+function tlsLines(report: ReportDocument): string[] {
+  const s = tlsSummary(report.metrics.counters);
+  if (s === null) return [];
+  return tlsSummaryLines(s, formatCount).flatMap((line) => wrapWords(line, SUMMARY_WIDTH));
 }
 
 /** The accounting verdict: errors in red, notes plain; nothing for a clean run. */

@@ -86,17 +86,39 @@ export const GroupSchema = z.strictObject({
   publishTopic: z.string().min(1).optional(),
 });
 
+const TlsVersion = z.enum(['TLSv1.2', 'TLSv1.3'], {
+  error: 'must be TLSv1.2 or TLSv1.3 (TLS 1.0 and 1.1 are off in OpenSSL 3)',
+});
+
 export const TlsSchema = z.strictObject({
   /** Lowest TLS version offered. Default TLSv1.2. */
-  minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+  minVersion: TlsVersion.default('TLSv1.2'),
   /** Highest TLS version offered. Default TLSv1.3. */
-  maxVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.3'),
+  maxVersion: TlsVersion.default('TLSv1.3'),
   /** SNI and the name checked in the broker's certificate. Default: the target host. */
   servername: z.string().min(1).optional(),
   /** Skip the host name check of the broker's certificate (printed as a warning). */
   insecure: z.boolean().default(false),
-  /** OpenSSL cipher list for TLS 1.2 (and TLS 1.3 suites), as Node's `ciphers` option. */
+  /**
+   * TLS 1.2 ciphers offered, an OpenSSL cipher list (`ECDHE-ECDSA-AES128-GCM-SHA256:...`).
+   * Default: Node's list.
+   */
   ciphers: z.string().min(1).optional(),
+  /** TLS 1.3 cipher suites offered (`TLS_AES_128_GCM_SHA256:...`). Default: Node's list. */
+  ciphersuites: z.string().min(1).optional(),
+  /** Key-exchange groups offered, in order (`X25519:P-256`), Node's `ecdhCurve`. Default auto. */
+  ecdhCurve: z.string().min(1).optional(),
+  /**
+   * Signature algorithms offered (`ecdsa_secp256r1_sha256:rsa_pss_rsae_sha256`), Node's
+   * `sigalgs`. Default: OpenSSL's list.
+   */
+  sigalgs: z.string().min(1).optional(),
+  /**
+   * Each device keeps the TLS session the broker issues it and offers it when it reconnects,
+   * so a reconnect is a resumed (abbreviated) handshake. A session is never shared between
+   * devices. Default true.
+   */
+  sessionResumption: z.boolean().default(true),
 });
 
 export const MqttSchema = z.strictObject({

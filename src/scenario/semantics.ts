@@ -5,6 +5,7 @@ import { stripUndefined } from './resolve-fleet.js';
 import type { Scenario } from './schema.js';
 import { parseTarget } from './target.js';
 import { compileIdentity, compileTemplate } from './template.js';
+import { checkTlsSettings } from './tls-settings.js';
 
 /** Rules across settings, and the templates, checked after the schema. */
 export function checkSemantics(s: Scenario): string[] {
@@ -38,9 +39,7 @@ export function checkSemantics(s: Scenario): string[] {
       'mqtt.version 5 needs a target: the embedded broker (aedes) speaks MQTT 3.1.1 only (got 5)',
     );
   }
-  if (s.tls.minVersion === 'TLSv1.3' && s.tls.maxVersion === 'TLSv1.2') {
-    problems.push('tls.minVersion is above tls.maxVersion (got TLSv1.3 > TLSv1.2)');
-  }
+  problems.push(...checkTlsSettings(s.tls));
   if (s.target !== undefined && s.target !== 'embedded') {
     try {
       parseTarget(s.target, 'scenario');

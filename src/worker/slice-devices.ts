@@ -19,6 +19,7 @@ import type { WorkerTask } from './protocol.js';
 import { DeviceTraffic } from './device-traffic.js';
 import type { FleetIdentities } from '../fleet/fleet-identities.js';
 import { buildDevices, connectOptionsFor, type Device } from './slice-device.js';
+import { DeviceSessions, recordHandshake } from './device-sessions.js';
 
 /** Why a connect is made: a phase's planned connect, or the return after a drop. */
 type ConnectKind = 'connect' | 'reconnect';
@@ -32,6 +33,8 @@ export class SliceDevices {
   private readonly online = new Set<Device>();
   private readonly maxInFlight: number;
   private readonly policy;
+  /** Each device's own TLS session, offered when it reconnects. */
+  private readonly sessions: DeviceSessions;
   inFlight = 0;
   /** Ramp connects started and not finished; the ramp ends when this is 0 and none queued. */
   rampPending = 0;
@@ -52,6 +55,7 @@ export class SliceDevices {
     // The limit holds across the fleet: every lane of every shard takes its share.
     this.maxInFlight = Math.max(1, Math.floor(plan.connect.maxInFlight / task.lanes));
     this.policy = plan.reconnect ?? DEFAULT_RECONNECT;
+    this.sessions = new DeviceSessions(plan);
     const worker = { ...task, startNs };
     this.traffic =
       plan.traffic === false
@@ -95,7 +99,10 @@ export class SliceDevices {
     this.recorder.count(key('attempted'));
     if (kind === 'connect') this.recorder.count(`${device.group.prefix}connect.attempted`);
     try {
-      const conn = await connectDevice(connectOptionsFor(device, this.identities));
+      const conn = await connectDevice({
+        ...connectOptionsFor(device, this.identities),
+        ...this.sessions.optionsFor(device.ordinal),
+      });
       this.connected(device, conn, kind);
     } catch (err) {
       const f = err instanceof ConnectFailure ? err : new ConnectFailure('other', String(err));
@@ -122,6 +129,7 @@ export class SliceDevices {
   private connected(device: Device, conn: DeviceConnection, kind: ConnectKind): void {
     const t = conn.timings;
     this.identities.connected(device.group.index, device.ordinal);
+    if (conn.handshake !== null) recordHandshake(this.recorder, conn.handshake, t.tlsUs);
     if (kind === 'connect') {
       this.recorder.count('connect.ok');
       this.recorder.count(`${device.group.prefix}connect.ok`);

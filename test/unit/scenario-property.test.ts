@@ -64,6 +64,9 @@ const KEYS = [
   'version',
   'insecure',
   'servername',
+  'ciphers',
+  'ecdhCurve',
+  'sessionResumption',
   'topic',
   'maxInFlight',
 ];
