@@ -10,6 +10,7 @@ import type { TimeSeries } from '../report/document.js';
 import type { LoadGeneratorHealth } from '../metrics/health.js';
 import type { Plan } from '../scenario/plan.js';
 import { laneOf } from '../scenario/shard.js';
+import { startDelayMs, type StartRecord } from './start-at.js';
 import type {
   IdentityMaterial,
   RunStage,
@@ -29,8 +30,13 @@ export const GRACEFUL_STOP_MS = 10_000;
 /** Options of {@link runFleet}. */
 export interface FleetRunOptions {
   logger: Logger;
-  /** Delay between the last worker's preparation and the first connect, ms. */
+  /**
+   * Delay between the last worker's preparation and the first connect, ms; with `startAt`,
+   * only when that instant has passed.
+   */
   startDelayMs: number;
+  /** The agreed start of a synchronised run (`--start-at`): the workers wait for it. */
+  startAt?: Date;
   snapshotIntervalMs: number;
   /** Aborting it stops the run gracefully; its reason becomes the stop reason. */
   signal?: AbortSignal;
@@ -65,6 +71,8 @@ export interface FleetRunOutcome {
   startedAt: Date;
   /** The workers' preparation of their devices' identities, before the start. */
   preparation: PreparationSummary;
+  /** How the agreed start went; null without one. */
+  start: StartRecord | null;
 }
 
 /** Runs every worker's slice of `plan` and collects their results. */
@@ -99,8 +107,11 @@ export async function runFleet(
     throw preparationError(preparation);
   }
 
-  const startAtNs = process.hrtime.bigint() + BigInt(o.startDelayMs) * 1_000_000n;
-  const startAtWall = new Date(Date.now() + o.startDelayMs);
+  const readyMs = Date.now();
+  const delayMs = startDelayMs(o.startAt, o.startDelayMs, readyMs);
+  const startAtNs = process.hrtime.bigint() + BigInt(Math.round(delayMs * 1e6));
+  const startAtWall = new Date(readyMs + delayMs);
+  const start = o.startAt === undefined ? null : startRecord(o.startAt, readyMs, startAtWall);
   const watching = plan.thresholds.some((t) => t.abortOnFail);
   const tracker = new ProgressTracker(plan, startAtNs, o.onProgress, watching);
   const tally = new WorkerTally(startAtNs);
@@ -181,6 +192,15 @@ export async function runFleet(
     startAtNs,
     startedAt: startAtWall,
     preparation,
+    start,
+  };
+}
+
+function startRecord(agreed: Date, readyMs: number, startAtWall: Date): StartRecord {
+  return {
+    at: agreed.toISOString(),
+    latenessMs: Math.max(0, startAtWall.getTime() - agreed.getTime()),
+    readyBeforeMs: agreed.getTime() - readyMs,
   };
 }
 

@@ -57,8 +57,9 @@ export function checkOpenFiles(plan: Plan, limit: OpenFileLimit | null): void {
       '(ulimit -n)',
     {
       hint:
-        `${raise}, or run fewer devices per process: split the fleet into shards ` +
-        '(several processes or machines, reports merged afterwards)' +
+        `${raise}, or split the fleet across processes: --local-shards ` +
+        `${Math.ceil(devices / Math.max(1, limit.soft - OPEN_FILES_MARGIN))} on this machine, or ` +
+        '--shard i/n on several machines (README "Sharded runs")' +
         (perDevice === 2 ? '; a separate broker also halves the need' : ''),
     },
   );

@@ -19,6 +19,7 @@ import { isLoopback, readTcpCounters, tcpCountersDelta, kernelWarning } from './
 import { checkPortRange, readPortRange } from './port-preflight.js';
 import { checkOpenFiles, preflightTarget, readOpenFileLimit } from './preflight.js';
 import { resolveRunId, type RunIdSource } from './run-id.js';
+import type { StartRecord } from './start-at.js';
 import { saveReport, type SavedReport } from './save-report.js';
 import type { RunProgress } from './progress.js';
 
@@ -57,6 +58,11 @@ export interface RunLoadTestOptions {
    * scenario's digest and the start; a sharded run (`plan.shard.count > 1`) must be given one.
    */
   runId?: string;
+  /**
+   * The agreed start of a synchronised sharded run (`--start-at`): the workers prepare, then
+   * wait for it; the report records how late this process was. Default: start when ready.
+   */
+  startAt?: Date;
 }
 
 /**
@@ -79,7 +85,7 @@ export async function runLoadTest(options: RunLoadTestOptions): Promise<RunLoadT
   const log = options.logger ?? silentLogger;
   const outDir = options.outDir ?? 'reports';
   const certsDir = options.certsDir ?? 'certs';
-  const runId = resolveRunId(options.plan, options.runId, undefined, new Date());
+  const runId = resolveRunId(options.plan, options.runId, options.startAt, new Date());
   await checkWritable(outDir);
   checkOpenFiles(options.plan, await readOpenFileLimit());
   checkPortRange(options.plan, await readPortRange());
@@ -151,6 +157,7 @@ async function execute(
   const outcome = await runFleet(plan, identities, {
     logger: options.logger,
     startDelayMs: START_DELAY_MS,
+    startAt: options.startAt,
     snapshotIntervalMs: options.snapshotIntervalMs ?? 1000,
     signal: options.signal,
     forceSignal: options.forceSignal,
@@ -173,7 +180,12 @@ async function execute(
     stopReason: outcome.stopReason,
     stageReached: outcome.stageReached,
     abortedBy: outcome.abortedBy,
-    warnings: [...options.warnings, ...outcome.warnings, ...(kernelNote ? [kernelNote] : [])],
+    warnings: [
+      ...options.warnings,
+      ...outcome.warnings,
+      ...(kernelNote ? [kernelNote] : []),
+      ...lateStartWarning(outcome.start),
+    ],
     startNs: outcome.startAtNs,
     preparation: { ...outcome.preparation, preflightMs: options.preflightMs },
     timeSeries: outcome.timeSeries,
@@ -182,7 +194,18 @@ async function execute(
       id: options.run.id,
       idSource: options.run.source,
       shard: { index: plan.shard.index, count: plan.shard.count, devices: plan.shard.devices },
+      ...(outcome.start === null ? {} : { start: outcome.start }),
     },
   });
   return { report, ...(await saveReport(options.outDir, report)) };
+}
+
+/** A warning when this shard started after the agreed instant. */
+function lateStartWarning(start: StartRecord | null): string[] {
+  if (start === null || start.latenessMs <= 0) return [];
+  return [
+    `this shard started ${Math.round(start.latenessMs)} ms after the agreed start ` +
+      `${start.at}: its devices were ready ${Math.round(-start.readyBeforeMs)} ms after it; ` +
+      'give the shards more time (a later --start-at), or its phases lag the others',
+  ];
 }

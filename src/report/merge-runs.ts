@@ -70,6 +70,7 @@ export function checkOneRun(inputs: readonly Source[], allowMissing: boolean): R
         '(the merged report is then marked partial)',
     );
   }
+  const start = mergedStart(inputs.map((s) => s.report.run?.start));
   return {
     id: head.id,
     idSource: head.idSource,
@@ -77,6 +78,19 @@ export function checkOneRun(inputs: readonly Source[], allowMissing: boolean): R
     shards,
     missingShards: missing,
     shardCount: count,
+    ...(start === undefined ? {} : { start }),
+  };
+}
+
+/** The agreed start with the latest shard's lateness, when every shard had one. */
+function mergedStart(starts: (RunIdentity['start'] | undefined)[]): RunIdentity['start'] {
+  const present = starts.filter((s) => s !== undefined);
+  const first = present[0];
+  if (first === undefined || present.length < starts.length) return undefined;
+  return {
+    at: first.at,
+    latenessMs: Math.max(...present.map((s) => s.latenessMs)),
+    readyBeforeMs: Math.min(...present.map((s) => s.readyBeforeMs)),
   };
 }
 

@@ -27,4 +27,16 @@ export interface RunIdentity {
   missingShards?: number[];
   /** A merged report: the run's number of shards. */
   shardCount?: number;
+  /**
+   * A synchronised start (`--start-at`/`--start-delay`): the agreed instant and how this
+   * shard kept it; for a merged report, the latest shard's lateness.
+   */
+  start?: {
+    /** The agreed start, ISO 8601. */
+    at: string;
+    /** How late the shard's start was against it, ms (0: on time). */
+    latenessMs: number;
+    /** How long before it the shard was ready, ms (negative: ready after it). */
+    readyBeforeMs: number;
+  };
 }

@@ -26,7 +26,8 @@ const MAX_NAME_ATTEMPTS = 1000;
 
 /**
  * `<scenario>-<YYYYMMDD-HHMMSS>` from the report's start, in UTC so that shards on machines in
- * different time zones name their reports alike.
+ * different time zones name their reports alike; a shard's report ends in `-shard<i>of<n>`,
+ * so the shards of a run can share one directory (a volume every pod mounts).
  */
 export function defaultReportBaseName(doc: ReportDocument): string {
   const started = new Date(doc.startedAt);
@@ -34,7 +35,9 @@ export function defaultReportBaseName(doc: ReportDocument): string {
   const stamp = at.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   // Scenario files restrict names to these characters; a scenario built in code may not.
   const name = doc.scenario.name.replace(/[^A-Za-z0-9._-]/g, '_');
-  return `${name}-${stamp}`;
+  const shard = doc.run?.shard;
+  const part = shard && shard.count > 1 ? `-shard${shard.index}of${shard.count}` : '';
+  return `${name}-${stamp}${part}`;
 }
 
 /**

@@ -28,6 +28,8 @@ export interface ScenarioOverrides {
   durationSec?: number;
   /** Threshold rules (`--threshold`), added to the file's. */
   thresholds?: string[];
+  /** `--source-addresses`: replaces `connect.sourceAddresses` (a list or a range). */
+  sourceAddresses?: string;
 }
 
 /** Where the default identity files live (what `certs init` writes). */
@@ -127,6 +129,11 @@ function applyOverrides(raw: unknown, o: ScenarioOverrides): unknown {
   }
   if (o.devices !== undefined) out.devices = o.devices;
   if (o.workers !== undefined) out.workers = o.workers;
+  if (o.sourceAddresses !== undefined) {
+    const connect = out.connect;
+    const base = connect !== null && typeof connect === 'object' ? connect : {};
+    out.connect = { ...base, sourceAddresses: o.sourceAddresses.split(',').map((a) => a.trim()) };
+  }
   if (o.durationSec !== undefined) {
     out.durationSec = o.durationSec;
     // With phases, --duration is the length of every steady and hold phase.

@@ -112,7 +112,8 @@ export function describePlan(plan: Plan): string[] {
       ? []
       : [
           `  shard ${sh.index}/${sh.count}: the counts and rates below are the whole fleet's; ` +
-            `this shard runs every ${sh.count}th device and ramp rank from ${sh.index}`,
+            `this shard runs its devices and ramp ranks ${sh.index}, ${sh.index + sh.count}, ` +
+            `${sh.index + 2 * sh.count}, ...`,
         ]),
     ...plan.groups.map(
       (g) =>

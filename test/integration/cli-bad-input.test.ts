@@ -200,6 +200,6 @@ describe('an open-file limit below the fleet size', () => {
   test('is refused before the run, with the numbers: exit 4', async () => {
     const exit = await run('fds', { ...BASE, devices: 300 }, 'ulimit -n 256;');
     assertRefused(exit, 4, /300 devices need about 700 open files .* may open 256 \(ulimit -n\)/);
-    assert.match(exit.stderr, /split the fleet into shards/);
+    assert.match(exit.stderr, /split the fleet across processes: --local-shards 2 on this machine/);
   });
 });

@@ -7,11 +7,14 @@ import type { ReportDocument } from '../../report/document.js';
 import { renderSummary } from '../../report/table.js';
 import { describePlan } from '../../scenario/plan.js';
 import { loadScenario } from '../../scenario/load.js';
-import { resolveShardSpec, shardPlan } from '../../scenario/shard.js';
+import { shardPlan } from '../../scenario/shard.js';
+import { listenForInterrupts } from '../interrupts.js';
+import { resolveShardArgs, withShardOptions, type ShardArgs } from '../shard-options.js';
+import { runLocal } from './run-local.js';
 import { stderrLogger } from '../output.js';
 import { ProgressPanel } from '../progress-panel.js';
 
-interface RunArgs {
+export interface RunArgs extends ShardArgs {
   scenario: string;
   target: string | undefined;
   devices: number | undefined;
@@ -24,9 +27,6 @@ interface RunArgs {
   'worker-heap-mb': number | undefined;
   threshold: string[] | undefined;
   'dry-run': boolean;
-  shard: string | undefined;
-  shards: number | undefined;
-  'run-id': string | undefined;
 }
 
 export function runCommand(setExit: (code: number) => void): CommandModule<object, RunArgs> {
@@ -34,7 +34,7 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
     command: 'run <scenario>',
     describe: 'Run a scenario file against a broker (the embedded one by default)',
     builder: (y) =>
-      y
+      withShardOptions(y)
         .positional('scenario', {
           type: 'string',
           demandOption: true,
@@ -65,28 +65,9 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
           type: 'boolean',
           default: false,
           describe: 'Check the scenario and print the plan; connect nothing',
-        })
-        .option('shard', {
-          type: 'string',
-          describe: 'Run shard i of n of the fleet (0-based), e.g. 2/8; see docs/kubernetes.md',
-        })
-        .option('shards', {
-          type: 'number',
-          describe:
-            'Number of shards, with the index from JOB_COMPLETION_INDEX (default: FLEETBENCH_SHARDS)',
-        })
-        .option('run-id', {
-          type: 'string',
-          describe:
-            'Run id shared by every shard of the run (default: FLEETBENCH_RUN_ID, else derived)',
         }),
     handler: async (args) => {
-      const env = process.env;
-      const shard = resolveShardSpec({
-        shard: args.shard,
-        shards: args.shards ?? env.FLEETBENCH_SHARDS,
-        completionIndex: env.JOB_COMPLETION_INDEX,
-      });
+      const settings = resolveShardArgs(args, process.env);
       const whole = await loadScenario(args.scenario, {
         certsDir: args.certs,
         overrides: {
@@ -95,10 +76,14 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
           workers: args.workers,
           durationSec: args.duration,
           thresholds: args.threshold,
+          sourceAddresses: args['source-addresses'],
         },
       });
-      const plan = shard === null ? whole : shardPlan(whole, shard);
-      const runId = args['run-id'] ?? nonEmpty(env.FLEETBENCH_RUN_ID);
+      if (settings.localShards !== undefined) {
+        await runLocal(args, whole, settings, setExit);
+        return;
+      }
+      const plan = settings.shard === null ? whole : shardPlan(whole, settings.shard);
       const panel = args.quiet ? undefined : new ProgressPanel(process.stderr, plan.name);
       const log = stderrLogger(panel);
       if (args['dry-run']) {
@@ -106,43 +91,27 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
         return;
       }
       for (const line of describePlan(plan)) log.info(line);
+      if (settings.startAt !== undefined) log.info(`  start: at ${settings.startAt.toISOString()}`);
 
-      const stop = new AbortController();
-      const force = new AbortController();
-      const onSignal = (signal: NodeJS.Signals) => {
-        if (!stop.signal.aborted) {
-          log.warn(
-            `${signal}: stopping: devices disconnect and the report is written (partial); ` +
-              'press Ctrl-C again to stop at once',
-          );
-          stop.abort('interrupted');
-        } else if (!force.signal.aborted) {
-          log.warn(`${signal} again: ending the workers now; the report keeps what they sent`);
-          force.abort('interrupted');
-        } else {
-          log.warn(`${signal} a third time: exiting without writing the report`);
-          process.exit(ExitCode.interrupted);
-        }
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const interrupts = listenForInterrupts(log);
       try {
         const { report, reportPath, writeError } = await runLoadTest({
           plan,
           certsDir: args.certs,
           outDir: args.out,
           logger: log,
-          signal: stop.signal,
-          forceSignal: force.signal,
+          signal: interrupts.stop,
+          forceSignal: interrupts.force,
           workerHeapMb: args['worker-heap-mb'],
-          runId,
+          runId: settings.runId,
+          startAt: settings.startAt,
           onProgress: panel === undefined ? undefined : (p) => panel.update(p),
         });
         const text = args.json ? JSON.stringify(report, null, 2) : renderSummary(report);
         process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
         if (writeError === null) {
           log.info(`report written to ${reportPath}`);
-          setExit(exitCodeOf(report, stop.signal.aborted));
+          setExit(exitCodeOf(report, interrupts.stop.aborted));
         } else {
           // The summary is out; now say loudly that the report is not where it was asked for.
           const where =
@@ -153,24 +122,21 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
           process.stderr.write(`${formatError(writeError)}\n${where}\n`);
           setExit(ExitCode.setup);
         }
+        // Last, so that `kubectl logs --tail=1` is the report.
+        if (args['report-json-line']) process.stdout.write(`${JSON.stringify(report)}\n`);
       } finally {
         panel?.done();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        interrupts.dispose();
       }
     },
   };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
 /**
  * 130 for an interrupted run, 1 for one a worker failure cut short, 3 when a threshold
  * failed, else 0: in that order of precedence.
  */
-function exitCodeOf(report: ReportDocument, interrupted: boolean): number {
+export function exitCodeOf(report: ReportDocument, interrupted: boolean): number {
   if (interrupted) return ExitCode.interrupted;
   if (report.partial !== null && report.partial.reason !== 'threshold') {
     const prefix = 'worker failed: ';
