@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import mqtt from 'mqtt';
 import { generate, parser, type Packet } from 'mqtt-packet';
 import { connectDevice } from '../src/client/device-connection.js';
+import { recordHandshake } from '../src/worker/device-sessions.js';
 import type { MetricsRecorder } from '../src/metrics/recorder.js';
 import type { BenchTarget, ClientKind } from './protocol.js';
 
@@ -37,9 +38,6 @@ export type Connector = (
   session?: Buffer,
 ) => Promise<BenchClient>;
 
-/** Client kinds whose path can resume a device's TLS session. */
-export const RESUMING_KINDS: ReadonlySet<ClientKind> = new Set(['bare-tls', 'mqttjs']);
-
 /** Keeps the latest session a TLS socket was issued. */
 function sessionOf(socket: tls.TLSSocket): () => Buffer | undefined {
   let session: Buffer | undefined;
@@ -64,7 +62,7 @@ export function connectorFor(kind: ClientKind, setup: ConnectorSetup): Connector
     case 'mqttjs':
       return (target, clientId, session) => connectMqttJs(target, clientId, setup, session);
     case 'fleetbench':
-      return (target, clientId) => connectFleetbench(target, clientId, setup);
+      return (target, clientId, session) => connectFleetbench(target, clientId, setup, session);
   }
 }
 
@@ -239,7 +237,10 @@ async function connectFleetbench(
   t: BenchTarget,
   clientId: string,
   s: ConnectorSetup,
+  session?: Buffer,
 ): Promise<BenchClient> {
+  // As a worker keeps it (src/worker/device-sessions.ts): the latest session of this device.
+  let latest: Buffer | undefined;
   const conn = await connectDevice({
     protocol: 'mqtts',
     host: t.host,
@@ -255,15 +256,18 @@ async function connectFleetbench(
     keepaliveSec: 60,
     clean: true,
     connectTimeoutMs: s.timeoutMs,
+    ...(session === undefined ? {} : { session }),
+    onSession: (next) => (latest = next),
   });
   const r = s.recorder;
   if (r) {
-    // What a worker records per connect (src/worker/slice-run.ts).
+    // What a worker records per connect (src/worker/slice-devices.ts).
     r.count('connect.ok');
     r.record('connect', conn.timings.totalUs);
     r.record('tcp', conn.timings.tcpUs);
     r.record('tls', conn.timings.tlsUs);
     r.record('connack', conn.timings.connackUs);
+    if (conn.handshake !== null) recordHandshake(r, conn.handshake, conn.timings.tlsUs);
   }
   return {
     subscribe: (topic, qos) =>
@@ -271,9 +275,7 @@ async function connectFleetbench(
     publish: (topic, payload, qos, done) => conn.publish(topic, payload, qos, () => done()),
     onMessage: (handler) => conn.onMessage((_topic, payload) => handler(payload)),
     close: () => void conn.end(0),
-    // TODO: src/client cannot resume a session until issue 3 lands it; until then the bench
-    // has no fleetbench reconnect figure (RESUMING_KINDS leaves fleetbench out).
-    tlsSession: () => undefined,
-    resumed: () => false,
+    tlsSession: () => latest,
+    resumed: () => conn.handshake?.resumed === true,
   };
 }

@@ -6,7 +6,6 @@
 
 import type { CertsLayout } from '../src/fleet/certs-init.js';
 import type { RunningMosquitto } from '../test/helpers/mosquitto.js';
-import { RESUMING_KINDS } from './clients.js';
 import type { BenchResults } from './figures.js';
 import type { BenchOptions } from './options.js';
 import type {
@@ -65,10 +64,6 @@ async function runRound(c: Context, results: BenchResults): Promise<void> {
     c.log(`connect ${client}: ${r.connected} held, ${r.failed} failed${why}`);
   }
   for (const client of o.parts.includes('reconnect') ? o.clients : []) {
-    if (!RESUMING_KINDS.has(client)) {
-      c.log(`reconnect ${client}: skipped, this client path cannot resume TLS sessions yet`);
-      continue;
-    }
     const spec: ProbeSpec = {
       ...{ probe: 'reconnect', client, targets, identity, connections: o.connections },
       ...{ inFlight: o.inFlight, timeoutMs: 20_000 },

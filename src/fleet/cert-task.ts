@@ -15,7 +15,7 @@ import {
   type ProblemClass,
 } from './device-check.js';
 import { DeviceMinter } from './mint.js';
-import type { KeyAlgorithm } from './pki.js';
+import type { KeyAlgorithm, RsaBits } from './pki.js';
 
 /** Mint a bucket of devices into one directory. Plain data: it crosses to a worker thread. */
 export interface MintTask {
@@ -24,6 +24,8 @@ export interface MintTask {
   /** The CA key, PEM. Only ever held in memory of the threads that sign. */
   caKeyPem: string;
   algorithm: KeyAlgorithm;
+  /** RSA modulus of `rsa` device keys, bits. Default 2048. */
+  rsaBits?: RsaBits;
   /** Directory of the bucket; created, must not exist yet. */
   dir: string;
   /** The devices: id (the CN) and the base name of its two files. */
@@ -108,7 +110,7 @@ function mint(task: MintTask): MintResult {
   };
   mkdirSync(task.dir, { recursive: false, mode: 0o755 });
   const files = task.devices.map((d) => {
-    const minted = minter!.minter.mint(d.deviceId, validity);
+    const minted = minter!.minter.mint(d.deviceId, { ...validity, rsaBits: task.rsaBits });
     const certFile = join(task.dir, `${d.fileName}.crt`);
     const keyFile = join(task.dir, `${d.fileName}.key`);
     writeNew(keyFile, minted.keyPem, 0o600);

@@ -10,7 +10,13 @@ import { join, resolve } from 'node:path';
 import { FleetbenchError } from '../errors.js';
 import { makeDir } from '../make-dir.js';
 import { loadTlsIdentity } from './identity-files.js';
-import { createCa, issueDeviceCert, issueServerCert, type KeyAlgorithm } from './pki.js';
+import {
+  createCa,
+  issueDeviceCert,
+  issueServerCert,
+  type KeyAlgorithm,
+  type RsaBits,
+} from './pki.js';
 import { writeFileAtomic } from './write-file-atomic.js';
 
 /** Absolute paths of the files of a certificate layout. A plain object: safe to clone. */
@@ -37,6 +43,8 @@ export interface InitCertsOptions {
   dir: string;
   /** Key algorithm of every key in the layout. Default `'ec'` (P-256). */
   algorithm?: KeyAlgorithm;
+  /** RSA modulus of every `rsa` key, bits. Default 2048. */
+  rsaBits?: RsaBits;
   /** Replace existing files. Default `false`: any existing file is an `E_CERTS_EXIST` error. */
   force?: boolean;
 }
@@ -87,9 +95,10 @@ export async function initCerts(options: InitCertsOptions): Promise<CertsLayout>
   }
 
   const algorithm = options.algorithm ?? 'ec';
-  const root = await createCa({ algorithm });
-  const server = await issueServerCert(root.ca);
-  const device = await issueDeviceCert(root.ca, { deviceId: SHARED_DEVICE_ID });
+  const bits = options.rsaBits === undefined ? {} : { rsaBits: options.rsaBits };
+  const root = await createCa({ algorithm, ...bits });
+  const server = await issueServerCert(root.ca, bits);
+  const device = await issueDeviceCert(root.ca, { deviceId: SHARED_DEVICE_ID, ...bits });
   const contents: Record<LayoutFile, string> = {
     caCert: root.certPem,
     caKey: root.keyPem,

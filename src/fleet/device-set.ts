@@ -15,7 +15,7 @@ import { compileIdentity } from '../scenario/template.js';
 import { CertPool } from './cert-pool.js';
 import { type CertsLayout, certsLayout, ensureDefaultCerts, initCerts } from './certs-init.js';
 import { formatManifest, type ManifestDevice } from './manifest.js';
-import type { KeyAlgorithm } from './pki.js';
+import type { KeyAlgorithm, RsaBits } from './pki.js';
 import { checkCaPair } from './pki.js';
 import { writeFileAtomic } from './write-file-atomic.js';
 
@@ -38,6 +38,8 @@ export interface DeviceSetOptions {
   firstIndex?: number;
   /** Device key algorithm. Default: the CA's. */
   algorithm?: KeyAlgorithm;
+  /** RSA modulus of `rsa` keys (devices, and a layout created here), bits. Default 2048. */
+  rsaBits?: RsaBits;
   /**
    * Replace what is there: a new layout (new CA) and a new device set. Default `false`: an
    * existing layout is reused, an existing device set is an `E_CERTS_EXIST` error.
@@ -77,7 +79,12 @@ export async function initDeviceSet(options: DeviceSetOptions): Promise<DeviceSe
   );
   const { layout, created } = options.force
     ? {
-        layout: await initCerts({ dir: options.dir, force: true, algorithm: options.algorithm }),
+        layout: await initCerts({
+          dir: options.dir,
+          force: true,
+          algorithm: options.algorithm,
+          rsaBits: options.rsaBits,
+        }),
         created: true,
       }
     : await ensureDefaultCerts(options.dir);
@@ -141,6 +148,7 @@ async function mintBuckets(
         caCertPem: setup.caCertPem,
         caKeyPem: setup.caKeyPem,
         algorithm: setup.algorithm,
+        rsaBits: options.rsaBits,
         dir: join(setup.staging, String(b).padStart(width, '0')),
         devices: slice.map((deviceId, k) => ({
           deviceId,

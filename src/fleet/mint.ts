@@ -30,6 +30,7 @@ import {
 import {
   checkCaPair,
   type KeyAlgorithm,
+  type RsaBits,
   LEAF_LIFETIME_DAYS,
   type PemBundle,
   randomSerialBytes,
@@ -42,6 +43,8 @@ import { FleetbenchError } from '../errors.js';
 export interface MintOptions extends ValidityOptions {
   /** Key algorithm of the device key. Default: the minter's (`ec` unless set). */
   algorithm?: KeyAlgorithm;
+  /** RSA modulus of an `rsa` device key, bits. Default 2048. */
+  rsaBits?: RsaBits;
   /** Serial number bytes (positive, at most 20). Default: 16 random bytes. */
   serial?: Buffer;
 }
@@ -125,7 +128,7 @@ export class DeviceMinter {
       throw new FleetbenchError('E_CERTS', 'device id must be a non-empty string (got "")');
     }
     const algorithm = options.algorithm ?? this.defaultAlgorithm;
-    const key = algorithm === 'ec' ? ecKey() : rsaKey();
+    const key = algorithm === 'ec' ? ecKey() : rsaKey(options.rsaBits ?? 2048);
     const period = validity(options, LEAF_LIFETIME_DAYS);
     const serial = options.serial ?? randomSerialBytes();
 
@@ -225,10 +228,10 @@ function ecKey(): FreshKey {
   };
 }
 
-/** A 2048-bit RSA key: its generation (~50 ms) dwarfs everything else, so no shortcuts. */
-function rsaKey(): FreshKey {
+/** An RSA key: its generation (~50 ms at 2048 bits) dwarfs everything else, so no shortcuts. */
+function rsaKey(bits: RsaBits): FreshKey {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
+    modulusLength: bits,
     publicKeyEncoding: { type: 'spki', format: 'der' },
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
   });

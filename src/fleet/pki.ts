@@ -27,6 +27,11 @@ type CryptoKeyPair = webcrypto.CryptoKeyPair;
  */
 export type KeyAlgorithm = 'ec' | 'rsa';
 
+/** RSA modulus sizes fleetbench generates, bits. */
+export const RSA_BITS = [2048, 3072, 4096] as const;
+/** An RSA modulus size, bits (see {@link RSA_BITS}). */
+export type RsaBits = (typeof RSA_BITS)[number];
+
 /** A certificate and its private key, both PEM (the key unencrypted PKCS#8). */
 export interface PemBundle {
   /** The certificate, PEM, ending in a newline. */
@@ -68,6 +73,8 @@ export interface CreateCaOptions extends ValidityOptions {
   commonName?: string;
   /** Key algorithm. Default `'ec'`. */
   algorithm?: KeyAlgorithm;
+  /** RSA modulus of an `rsa` key, bits. Default 2048. */
+  rsaBits?: RsaBits;
 }
 
 /** Options of {@link issueServerCert}. */
@@ -80,6 +87,8 @@ export interface ServerCertOptions extends ValidityOptions {
   ipAddresses?: string[];
   /** Key algorithm of the new key. Default: the CA's algorithm. */
   algorithm?: KeyAlgorithm;
+  /** RSA modulus of an `rsa` key, bits. Default 2048. */
+  rsaBits?: RsaBits;
 }
 
 /** Options of {@link issueDeviceCert}. */
@@ -91,6 +100,8 @@ export interface DeviceCertOptions extends ValidityOptions {
   deviceId: string;
   /** Key algorithm of the new key. Default: the CA's algorithm. */
   algorithm?: KeyAlgorithm;
+  /** RSA modulus of an `rsa` key, bits. Default 2048. */
+  rsaBits?: RsaBits;
 }
 
 const DAY_MS = 86_400_000;
@@ -117,9 +128,15 @@ const SIGNING_PARAMS = {
 /**
  * Generates a fresh, extractable key pair for signing.
  * @param algorithm Key algorithm. Default `'ec'` (P-256).
+ * @param rsaBits RSA modulus, bits. Default 2048.
  */
-export async function generateKeyPair(algorithm: KeyAlgorithm = 'ec'): Promise<CryptoKeyPair> {
-  return webcrypto.subtle.generateKey(KEY_GEN_PARAMS[algorithm], true, ['sign', 'verify']);
+export async function generateKeyPair(
+  algorithm: KeyAlgorithm = 'ec',
+  rsaBits: RsaBits = 2048,
+): Promise<CryptoKeyPair> {
+  const params =
+    algorithm === 'rsa' ? { ...KEY_GEN_PARAMS.rsa, modulusLength: rsaBits } : KEY_GEN_PARAMS.ec;
+  return webcrypto.subtle.generateKey(params, true, ['sign', 'verify']);
 }
 
 /**
@@ -130,7 +147,7 @@ export async function createCa(
   options: CreateCaOptions = {},
 ): Promise<PemBundle & { ca: CertificateAuthority }> {
   const algorithm = options.algorithm ?? 'ec';
-  const keys = await generateKeyPair(algorithm);
+  const keys = await generateKeyPair(algorithm, options.rsaBits);
 
   const cert = await x509.X509CertificateGenerator.createSelfSigned(
     {
@@ -227,6 +244,7 @@ export async function issueServerCert(
   return issueLeaf(ca, {
     commonName: options.commonName ?? 'localhost',
     algorithm: options.algorithm ?? ca.algorithm,
+    ...(options.rsaBits === undefined ? {} : { rsaBits: options.rsaBits }),
     usage: x509.ExtendedKeyUsage.serverAuth,
     extraExtensions: [new x509.SubjectAlternativeNameExtension(names)],
     validity: options,
@@ -247,6 +265,7 @@ export async function issueDeviceCert(
   return issueLeaf(ca, {
     commonName: options.deviceId,
     algorithm: options.algorithm ?? ca.algorithm,
+    ...(options.rsaBits === undefined ? {} : { rsaBits: options.rsaBits }),
     usage: x509.ExtendedKeyUsage.clientAuth,
     extraExtensions: [],
     validity: options,
@@ -256,13 +275,14 @@ export async function issueDeviceCert(
 interface LeafSpec {
   commonName: string;
   algorithm: KeyAlgorithm;
+  rsaBits?: RsaBits;
   usage: x509.ExtendedKeyUsage;
   extraExtensions: x509.Extension[];
   validity: ValidityOptions;
 }
 
 async function issueLeaf(ca: CertificateAuthority, spec: LeafSpec): Promise<PemBundle> {
-  const keys = await generateKeyPair(spec.algorithm);
+  const keys = await generateKeyPair(spec.algorithm, spec.rsaBits);
 
   // keyEncipherment only matters for RSA key transport in TLS 1.2; an EC key cannot do it.
   const keyUsage =

@@ -127,3 +127,36 @@ describe('TLS options against Mosquitto 2 (tls_version, ciphers, ciphers_tls1.3)
     },
   );
 });
+
+describe('RSA keys against Mosquitto 2 (an RSA CA, broker and devices)', async () => {
+  const available = await haveMosquitto();
+  const skip = available ? false : 'mosquitto is not installed (.ci/run installs it)';
+  let pki: TestPki;
+  let broker: RunningMosquitto;
+  before(async () => {
+    if (!available) return;
+    pki = await makeTestPki({ algorithm: 'rsa' });
+    const { caCert, serverCert, serverKey } = pki.layout;
+    broker = await startMosquitto({ caFile: caCert, certFile: serverCert, keyFile: serverKey });
+  });
+  after(async () => {
+    await broker?.stop();
+    await pki?.cleanup();
+  });
+
+  test('TLS 1.2 with an ECDHE-RSA cipher and RSA-PSS signatures', { skip }, async () => {
+    const tls = {
+      maxVersion: 'TLSv1.2',
+      ciphers: 'ECDHE-RSA-AES128-GCM-SHA256',
+      sigalgs: 'rsa_pss_rsae_sha256',
+    };
+    const run = {
+      ...{ name: 'rsa', target: broker.url, devices: DEVICES, workers: 2, tls },
+      ...{ traffic: false, durationSec: 0.2, drainMs: 0 },
+    };
+    const { report } = await runScenario(run, pki.dir);
+    assert.equal(counter(report, 'connect.ok'), DEVICES);
+    assert.equal(counter(report, 'tls.protocol.TLSv1_2'), DEVICES);
+    assert.equal(counter(report, 'tls.cipher.ECDHE-RSA-AES128-GCM-SHA256'), DEVICES);
+  });
+});

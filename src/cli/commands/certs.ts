@@ -10,11 +10,13 @@ import { initCerts } from '../../fleet/certs-init.js';
 import { initDeviceSet } from '../../fleet/device-set.js';
 import { readManifest } from '../../fleet/manifest.js';
 import { initNegativeSets, NEGATIVE_KINDS } from '../../fleet/negative-sets.js';
+import { RSA_BITS, type RsaBits } from '../../fleet/pki.js';
 import { preflightDevices, preflightError } from '../../fleet/preflight.js';
 
 interface InitArgs {
   dir: string;
   algorithm: 'ec' | 'rsa' | undefined;
+  'rsa-bits': RsaBits | undefined;
   force: boolean;
   devices: number | undefined;
   id: string;
@@ -33,8 +35,14 @@ export function certsCommand(_setExit: (code: number) => void): CommandModule {
       y
         .option('dir', { type: 'string', default: 'certs', describe: 'Directory to write' })
         .option('algorithm', {
+          alias: 'key-type',
           choices: ['ec', 'rsa'] as const,
-          describe: "Key type: EC P-256 or RSA 2048 (default ec; with --devices: the CA's)",
+          describe: "Key type: EC P-256 or RSA (default ec; with --devices: the CA's)",
+        })
+        .option('rsa-bits', {
+          choices: RSA_BITS,
+          coerce: (v: unknown) => (v === undefined ? undefined : (Number(v) as RsaBits)),
+          describe: 'RSA modulus of rsa keys, bits (default 2048)',
         })
         .option('force', { type: 'boolean', default: false, describe: 'Replace existing files' })
         .option('devices', {
@@ -57,6 +65,7 @@ export function certsCommand(_setExit: (code: number) => void): CommandModule {
         const layout = await initCerts({
           dir: args.dir,
           algorithm: args.algorithm,
+          rsaBits: args['rsa-bits'],
           force: args.force,
         });
         process.stderr.write(`wrote ${layout.dir}: ${LAYOUT_FILES} (keys mode 0600)\n`);
@@ -69,6 +78,7 @@ export function certsCommand(_setExit: (code: number) => void): CommandModule {
         idTemplate: args.id,
         firstIndex: args['first-index'],
         algorithm: args.algorithm,
+        rsaBits: args['rsa-bits'],
         force: args.force,
         threads: args.threads,
         onProgress: (done, total) => {
