@@ -13,7 +13,8 @@ import { TEST_FAULT_ENV } from '../../src/worker/test-fault.js';
 import { mosquittoSuite } from '../helpers/mosquitto-suite.js';
 import { counter, histogramCount, runScenario } from '../helpers/run.js';
 
-const STALL_MS = 800;
+// Long enough that a loaded host's own delays (hundreds of ms) do not look like the stall.
+const STALL_MS = 2000;
 
 function openScenario(target: string): Record<string, unknown> {
   return {
@@ -63,7 +64,7 @@ describe('open model against Mosquitto 2', async () => {
     'a stalled send path: corrected latency includes the stall, raw does not',
     { skip },
     async () => {
-      // The worker's thread blocks for 800 ms, 1 s into the steady phase.
+      // The worker's thread blocks for 2 s, 1 s into the steady phase.
       process.env[TEST_FAULT_ENV] = `stall:0:1000:${STALL_MS}`;
       let report: ReportDocument;
       try {
@@ -75,16 +76,19 @@ describe('open model against Mosquitto 2', async () => {
       const published = counter(report, 'messages.published');
       assert.ok(published >= 295, `published ${published}`);
       assert.equal(counter(report, 'messages.received'), published);
-      assert.ok(counter(report, 'schedule.late') >= 60, `late ${counter(report, 'schedule.late')}`);
+      assert.ok(
+        counter(report, 'schedule.late') >= 150,
+        `late ${counter(report, 'schedule.late')}`,
+      );
       assert.ok((report.metrics.latency.scheduleLag?.maxUs ?? 0) >= STALL_MS * 1000 * 0.9);
 
-      // About 80 publishes were due in the stall; half of them waited at least half of it.
+      // About 200 publishes were due in the stall; half of them waited at least half of it.
       const half = (STALL_MS / 2) * 1000;
       const corrected = countAtLeast(report, 'roundtripCorrected', half);
       const raw = countAtLeast(report, 'roundtrip', half);
-      assert.ok(corrected >= 30, `corrected values >= ${half} us: ${corrected}`);
+      assert.ok(corrected >= 80, `corrected values >= ${half} us: ${corrected}`);
       // Only messages already in flight when the thread blocked can show it in raw latency.
-      assert.ok(raw <= 5, `raw values >= ${half} us: ${raw}`);
+      assert.ok(raw <= 10, `raw values >= ${half} us: ${raw}`);
       const c = report.metrics.latency.roundtripCorrected?.maxUs ?? 0;
       assert.ok(c >= STALL_MS * 1000 * 0.9, `corrected max ${c} us`);
     },
