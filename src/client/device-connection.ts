@@ -7,7 +7,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { FailureCategory } from '../worker/protocol.js';
-import { LeanMqttClient } from './lean-mqtt.js';
+import type { IPublishPacket } from 'mqtt-packet';
+import { LeanMqttClient, type LeanPublishOptions, type LeanWill } from './lean-mqtt.js';
 import { lookupHost } from './lookup.js';
 import { describeHandshake, type TlsHandshake } from './tls-handshake.js';
 
@@ -38,7 +39,16 @@ export interface DeviceConnectOptions {
   connectTimeoutMs: number;
   /** Source address to bind (for a source-address pool). */
   localAddress?: string;
+  /** MQTT 5: session expiry interval sent on CONNECT, s. Default: none (the broker's 0). */
+  sessionExpirySec?: number;
+  /** The device's last will, published by the broker when the connection ends abruptly. */
+  will?: LeanWill;
+  /** MQTT 5: user properties sent on CONNECT. */
+  userProperties?: Record<string, string>;
 }
+
+/** Per-publish flags beyond the QoS: retain and MQTT 5 user properties. */
+export type PublishExtras = Omit<LeanPublishOptions, 'qos'>;
 
 /** The instants of one successful connect, in µs since the socket was started. */
 export interface ConnectTimings {
@@ -80,11 +90,20 @@ export interface DeviceConnection {
   /** What the TLS handshake negotiated and whether it resumed a session; null for plain TCP. */
   readonly handshake: TlsHandshake | null;
   /** Publishes; `done` is called on PUBACK/PUBCOMP (QoS 1/2) or once written (QoS 0). */
-  publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, done: (err?: Error) => void): void;
+  publish(
+    topic: string,
+    payload: Buffer,
+    qos: 0 | 1 | 2,
+    done: (err?: Error) => void,
+    extras?: PublishExtras,
+  ): void;
   /** Subscribes; `done` gets the granted QoS or an error. */
   subscribe(topic: string, qos: 0 | 1 | 2, done: (err: Error | null, qos?: number) => void): void;
-  /** Called for every message the device receives. */
-  onMessage(handler: (topic: string, payload: Buffer) => void): void;
+  /**
+   * Called for every message the device receives; `retained` is set for a message the broker
+   * kept and sends because of a new subscription.
+   */
+  onMessage(handler: (topic: string, payload: Buffer, retained: boolean) => void): void;
   /** Called once when the connection ends without `end` having been called. */
   onLost(handler: (reason: string) => void): void;
   /** Sends DISCONNECT and closes; resolves when closed (or after `timeoutMs`). */
@@ -215,6 +234,9 @@ export function connectDevice(o: DeviceConnectOptions): Promise<DeviceConnection
       protocolVersion: o.mqttVersion,
       keepalive: o.keepaliveSec,
       clean: o.clean,
+      ...(o.sessionExpirySec === undefined ? {} : { sessionExpirySec: o.sessionExpirySec }),
+      ...(o.will === undefined ? {} : { will: o.will }),
+      ...(o.userProperties === undefined ? {} : { userProperties: o.userProperties }),
     });
 
     const fail = (f: ConnectFailure) => {
@@ -288,8 +310,14 @@ class ConnectedDevice implements DeviceConnection {
     client.on('error', ignore);
   }
 
-  publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, done: (err?: Error) => void): void {
-    this.client.publish(topic, payload, { qos }, done);
+  publish(
+    topic: string,
+    payload: Buffer,
+    qos: 0 | 1 | 2,
+    done: (err?: Error) => void,
+    extras?: PublishExtras,
+  ): void {
+    this.client.publish(topic, payload, extras === undefined ? { qos } : { ...extras, qos }, done);
   }
 
   subscribe(topic: string, qos: 0 | 1 | 2, done: (err: Error | null, qos?: number) => void) {
@@ -301,8 +329,10 @@ class ConnectedDevice implements DeviceConnection {
     });
   }
 
-  onMessage(handler: (topic: string, payload: Buffer) => void): void {
-    this.client.on('message', handler);
+  onMessage(handler: (topic: string, payload: Buffer, retained: boolean) => void): void {
+    this.client.on('message', (topic: string, payload: Buffer, p: IPublishPacket) =>
+      handler(topic, payload, p.retain),
+    );
   }
 
   onLost(handler: (reason: string) => void): void {

@@ -1,7 +1,8 @@
 /**
  * A lean MQTT client for one device, on MQTT.js's own packet layer (mqtt-packet). It keeps
- * only what a load-test device needs (CONNECT, SUBSCRIBE, PUBLISH at QoS 0-2 both ways,
- * keepalive, DISCONNECT; MQTT 3.1.1 and 5), so a held connection costs little beyond its TLS
+ * only what a load-test device needs (CONNECT with a last will, SUBSCRIBE, PUBLISH at QoS 0-2
+ * both ways with retain, keepalive, DISCONNECT; MQTT 3.1.1 and 5, with session expiry and user
+ * properties), so a held connection costs little beyond its TLS
  * socket: measured by `npm run bench`, MQTT.js's MqttClient (streams, stores, option copies)
  * added about 11 KB of heap per connection over the bare socket.
  *
@@ -12,7 +13,13 @@
 
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { generate, parser as packetParser, type IPublishPacket, type Packet } from 'mqtt-packet';
+import {
+  generate,
+  parser as packetParser,
+  type IConnectPacket,
+  type IPublishPacket,
+  type Packet,
+} from 'mqtt-packet';
 
 /** Options of {@link LeanMqttClient}. */
 export interface LeanMqttOptions {
@@ -24,6 +31,29 @@ export interface LeanMqttOptions {
   keepalive: number;
   /** Clean session (3.1.1) or clean start (5). */
   clean: boolean;
+  /** MQTT 5: how long the broker keeps the session after the connection ends, s. */
+  sessionExpirySec?: number;
+  /** The last will the broker publishes when the connection ends without DISCONNECT. */
+  will?: LeanWill;
+  /** MQTT 5: user properties sent on CONNECT (and on each publish that passes its own). */
+  userProperties?: Record<string, string>;
+}
+
+/** A last will: published by the broker for a device whose connection ends abruptly. */
+export interface LeanWill {
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+}
+
+/** Per-publish flags beyond the QoS. */
+export interface LeanPublishOptions {
+  qos: 0 | 1 | 2;
+  /** Ask the broker to keep the message for later subscribers. Default false. */
+  retain?: boolean;
+  /** MQTT 5: user properties of the PUBLISH. Default none. */
+  userProperties?: Record<string, string>;
 }
 
 /** Called when a publish completes: on PUBACK / PUBCOMP (QoS 1 / 2) or once written (QoS 0). */
@@ -35,6 +65,27 @@ interface Pending {
   kind: 'publish' | 'subscribe';
   topic: string;
   done: PublishDone | SubscribeDone;
+}
+
+/** The CONNECT packet of a session: MQTT 5 properties only when speaking MQTT 5. */
+function connectPacket(o: LeanMqttOptions): IConnectPacket {
+  const packet: IConnectPacket = {
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: o.protocolVersion,
+    clientId: o.clientId,
+    clean: o.clean,
+    keepalive: o.keepalive,
+  };
+  if (o.username !== undefined) packet.username = o.username;
+  if (o.will !== undefined) packet.will = { ...o.will };
+  if (o.protocolVersion === 5) {
+    const properties: NonNullable<IConnectPacket['properties']> = {};
+    if (o.sessionExpirySec !== undefined) properties.sessionExpiryInterval = o.sessionExpirySec;
+    if (o.userProperties !== undefined) properties.userProperties = o.userProperties;
+    if (Object.keys(properties).length > 0) packet.properties = properties;
+  }
+  return packet;
 }
 
 /** A protocol error or a refusing CONNACK, as MqttClient emits them. */
@@ -73,15 +124,7 @@ export class LeanMqttClient extends EventEmitter {
     });
     socket.on('error', (err: Error) => this.emit('error', err));
     socket.on('close', () => this.onClose());
-    this.send({
-      cmd: 'connect',
-      protocolId: 'MQTT',
-      protocolVersion: o.protocolVersion,
-      clientId: o.clientId,
-      clean: o.clean,
-      keepalive: o.keepalive,
-      ...(o.username === undefined ? {} : { username: o.username }),
-    });
+    this.send(connectPacket(o));
   }
 
   private send(packet: Packet): void {
@@ -212,14 +255,20 @@ export class LeanMqttClient extends EventEmitter {
    * handed to the socket (QoS 0); with an error when the broker refuses it or the connection
    * closes first.
    */
-  publish(topic: string, payload: Buffer, opts: { qos: 0 | 1 | 2 }, done: PublishDone): void {
+  publish(topic: string, payload: Buffer, opts: LeanPublishOptions, done: PublishDone): void {
     if (this.closed) return done(mqttError('connection closed'));
     const { qos } = opts;
     const messageId = qos > 0 ? this.id() : undefined;
     if (messageId !== undefined) {
       (this.pending ??= new Map()).set(messageId, { kind: 'publish', topic, done });
     }
-    this.send({ cmd: 'publish', topic, payload, qos, retain: false, dup: false, messageId });
+    const retain = opts.retain ?? false;
+    const packet: IPublishPacket = { cmd: 'publish', topic, payload, qos, retain, dup: false };
+    if (messageId !== undefined) packet.messageId = messageId;
+    if (opts.userProperties !== undefined && this.o.protocolVersion === 5) {
+      packet.properties = { userProperties: opts.userProperties };
+    }
+    this.send(packet);
     if (messageId === undefined) done();
   }
 

@@ -71,6 +71,10 @@ export function reportOptions(plan: Plan): ReportDocument['options'] {
       name: g.name,
       devices: g.devices,
       expect: g.expect,
+      behaviour: g.behaviour,
+      // Plain data by construction; the cast only drops the interfaces' lack of an index.
+      traffic: g.traffic as unknown as JsonValue,
+      session: g.session as unknown as JsonValue,
       caFile: g.identity.caFile,
       certFile: g.identity.certFile,
       keyFile: g.identity.keyFile,

@@ -6,6 +6,7 @@
  */
 
 import type { Logger } from '../logger.js';
+import { RunBoard } from '../worker/board.js';
 import type { TimeSeries } from '../report/document.js';
 import type { LoadGeneratorHealth } from '../metrics/health.js';
 import type { Plan } from '../scenario/plan.js';
@@ -86,6 +87,8 @@ export async function runFleet(
   const pool = new FleetPool({ threads: plan.workers, heapMb: o.workerHeapMb });
   const barrier = new PreparationBarrier(plan.workers);
   let live: ((m: WorkerMessage) => void) | null = null;
+  const behaviours = plan.groups.some((g) => g.behaviour !== 'telemetry');
+  const board = RunBoard.create(plan.devices, behaviours);
   const tasks = Array.from({ length: plan.workers }, (_, workerId) =>
     pool.start(
       {
@@ -95,6 +98,7 @@ export async function runFleet(
         plan,
         identities,
         snapshotIntervalMs: o.snapshotIntervalMs,
+        board,
       },
       (m) => (m.type === 'prepared' ? barrier.accept(m) : live?.(m)),
     ),

@@ -20,32 +20,47 @@ export interface AccountingVerdict {
  * @returns null when no message was published
  */
 export function accountingVerdict(c: Counters): AccountingVerdict | null {
-  if ((c['messages.published'] ?? 0) === 0) return null;
   const n = (key: string) => c[key] ?? 0;
+  if (n('messages.published') + n('commands.published') === 0) return null;
   const healthy = n('connection.lost') === 0;
   const errors: string[] = [];
   const notes: string[] = [];
-  for (const qos of [0, 1, 2]) {
-    const k = (kind: string) => n(`messages.qos${qos}.${kind}`);
-    const lost = k('lost');
-    const dup = k('duplicated');
-    if (lost > 0) {
-      const text = `${lost} QoS ${qos} message(s) completed by the broker never arrived`;
-      if (qos === 0) notes.push(`${text} (QoS 0 may lose messages)`);
-      else if (healthy) errors.push(`${text}, on a broker that dropped no connection`);
-      else notes.push(`${text}, while the broker dropped connections (connection.lost)`);
-    }
-    if (dup > 0 && qos === 2)
-      errors.push(`${dup} QoS 2 message(s) arrived twice: exactly once broken`);
-    if (dup > 0 && qos !== 2) notes.push(`${dup} QoS ${qos} duplicate(s) (allowed at QoS ${qos})`);
-    if (k('outOfOrder') > 0) notes.push(`${k('outOfOrder')} QoS ${qos} message(s) out of order`);
-    if (k('late') > 0) notes.push(`${k('late')} QoS ${qos} message(s) late`);
-    if (k('interrupted') > 0) {
-      notes.push(
-        `${k('interrupted')} QoS ${qos} message(s) in flight when their subscriber's ` +
-          'connection ended (not counted as lost)',
-      );
+  for (const family of ['messages', 'commands'] as const) {
+    for (const qos of [0, 1, 2]) {
+      const k = (kind: string) => n(`${family}.qos${qos}.${kind}`);
+      judgeQos(family, qos, k, healthy, { errors, notes });
     }
   }
   return { errors, notes };
+}
+
+/** The verdict on one family's counters at one QoS. */
+function judgeQos(
+  family: 'messages' | 'commands',
+  qos: number,
+  k: (kind: string) => number,
+  healthy: boolean,
+  out: AccountingVerdict,
+): void {
+  const { errors, notes } = out;
+  // A command's QoS is the lower of its two legs; "message(s)" reads as "command(s)" there.
+  const what = family === 'messages' ? 'message(s)' : 'command round trip(s)';
+  const lost = k('lost');
+  const dup = k('duplicated');
+  if (lost > 0) {
+    const text = `${lost} QoS ${qos} ${what} completed by the broker never arrived`;
+    if (qos === 0) notes.push(`${text} (QoS 0 may lose messages)`);
+    else if (healthy) errors.push(`${text}, on a broker that dropped no connection`);
+    else notes.push(`${text}, while the broker dropped connections (connection.lost)`);
+  }
+  if (dup > 0 && qos === 2) errors.push(`${dup} QoS 2 ${what} arrived twice: exactly once broken`);
+  if (dup > 0 && qos !== 2) notes.push(`${dup} QoS ${qos} duplicate(s) (allowed at QoS ${qos})`);
+  if (k('outOfOrder') > 0) notes.push(`${k('outOfOrder')} QoS ${qos} ${what} out of order`);
+  if (k('late') > 0) notes.push(`${k('late')} QoS ${qos} ${what} late`);
+  if (k('interrupted') > 0) {
+    notes.push(
+      `${k('interrupted')} QoS ${qos} ${what} in flight when their subscriber's ` +
+        'connection ended (not counted as lost)',
+    );
+  }
 }

@@ -6,6 +6,17 @@
  * interrupted, not lost (the broker had nobody to deliver it to).
  */
 
+/** The accounting counters kept per stream family, in total and per QoS. */
+export type AccountingKind =
+  | 'published'
+  | 'received'
+  | 'lost'
+  | 'duplicated'
+  | 'outOfOrder'
+  | 'late'
+  | 'interrupted'
+  | 'unmatched';
+
 /** How an arrival was classified. `first` may also be out of order and/or late. */
 export interface Arrival {
   /** First arrival of this sequence number (it counts as received). */
@@ -99,5 +110,21 @@ export class StreamLedger {
    */
   close(): number {
     return this.interrupt();
+  }
+
+  /**
+   * The run has drained, for a stream whose far end may have dropped meanwhile: a completed
+   * message not received is interrupted when `cut(seq)` says so, else lost.
+   */
+  settle(cut: (seq: number) => boolean): { lost: number; interrupted: number } {
+    let lost = 0;
+    let interrupted = 0;
+    for (const [seq, done] of this.pending) {
+      if (!done) continue;
+      if (cut(seq)) interrupted++;
+      else lost++;
+    }
+    this.pending.clear();
+    return { lost, interrupted };
   }
 }

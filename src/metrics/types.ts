@@ -19,6 +19,8 @@ export const HISTOGRAM_NAMES = [
   'scheduleLag', // open model: a PUBLISH's scheduled instant → actually sent
   'reconnect', // socket start → CONNACK of a reconnect after a drop
   'downtime', // connection dropped → CONNACK of its reconnect (the device's outage)
+  'commandRoundtrip', // controller's command sent → the receiver's response back at the controller
+  'fanIn', // a device's PUBLISH sent → received by a wildcard monitor
 ] as const;
 
 export type HistogramName = (typeof HISTOGRAM_NAMES)[number];

@@ -8,14 +8,15 @@
  *   `p50`, `p99`, `p99.9`, `p99.99` (also `median`). Latencies in microseconds.
  * - any counter key, e.g. `connect.ok`, `messages.received`, `groups.fleet.connect.failed.tls`.
  *   A counter of a known family (`connect.`, `connection.`, `reconnect.`, `storm.`, `messages.`,
- *   `subscribe.`, `metrics.`, `schedule.`, the handshake counters `tls.full`, `tls.resumed`,
- *   `tls.protocol.`, `tls.cipher.`, `tls.group.`, each also under `groups.<name>.`) that the
- *   report lacks never moved: it resolves to 0.
+ *   `commands.`, `fanIn.`, `wills.`, `subscribe.`, `metrics.`, `schedule.`, the handshake
+ *   counters `tls.full`, `tls.resumed`, `tls.protocol.`, `tls.cipher.`, `tls.group.`, each also
+ *   under `groups.<name>.`) that the report lacks never moved: it resolves to 0.
  * - `connect.failed` (and `groups.<name>.connect.failed`): the sum of every failure category.
  * - `<counter>.rate`: the counter as a ratio of its family's denominator: `connect.*` over
  *   `connect.attempted`, `messages.*` over `messages.published`, `subscribe.*` over
  *   `subscribe.ok + subscribe.failed`, `connection.lost` over `connect.ok`, `reconnect.*` over
- *   `reconnect.attempted`, `tls.*` over `tls.full + tls.resumed` (every handshake). So
+ *   `reconnect.attempted`, `commands.*` over `commands.published`, `tls.*` over
+ *   `tls.full + tls.resumed` (every handshake). So
  *   `connect.failed.rate` is failed / attempted, 0..1.
  * - `<counter>.perSec`: the counter over the run's duration, events per second.
  * - `duration`: the run's duration, ms.
@@ -75,7 +76,7 @@ export interface MetricSource {
 
 /** Counter families whose absent counters mean "never moved". */
 const COUNTER_FAMILY =
-  /^((groups\.[^.]+|targets\.\d+)\.)?((connect|connection|reconnect|storm|messages|subscribe|metrics|schedule)\.|tls\.(full|resumed|protocol|cipher|group)(\.|$))/;
+  /^((groups\.[^.]+|targets\.\d+)\.)?((connect|connection|reconnect|storm|messages|commands|fanIn|wills|subscribe|metrics|schedule)\.|tls\.(full|resumed|protocol|cipher|group)(\.|$))/;
 const HISTOGRAMS: ReadonlySet<string> = new Set(HISTOGRAM_NAMES);
 const STAT_LIKE = /^(count|min|mean|max|median|p[\d.]+)$/;
 const FORMS_HINT =
@@ -141,6 +142,7 @@ function denominatorOf(key: string, path: string): readonly string[] {
   const family = m?.[2];
   if (family === 'connect') return [`${prefix}connect.attempted`];
   if (family === 'messages') return [`${prefix}messages.published`];
+  if (family === 'commands') return [`${prefix}commands.published`];
   if (family === 'subscribe') return [`${prefix}subscribe.ok`, `${prefix}subscribe.failed`];
   if (family === 'connection') return [`${prefix}connect.ok`];
   if (family === 'reconnect') return [`${prefix}reconnect.attempted`];
@@ -263,6 +265,7 @@ const HIGHER_IS_BETTER: ReadonlySet<string> = new Set([
   'subscribe.ok.rate',
   'messages.received.rate',
   'messages.acked.rate',
+  'commands.received.rate',
   'reconnect.ok.rate',
   'tls.resumed.rate',
 ]);
@@ -307,6 +310,8 @@ export function listMetricPaths(sources: readonly MetricSource[]): string[] {
     if (counters.has(key)) counters.add(`${key}.perSec`);
   }
   if (counters.has('messages.published')) counters.add('messages.received.rate');
+  if (counters.has('commands.published')) counters.add('commands.received.rate');
+  if (counters.has('fanIn.received')) counters.add('fanIn.received.perSec');
   paths.push(...[...counters].sort(), 'duration');
   return paths;
 }

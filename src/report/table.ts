@@ -18,6 +18,7 @@ import {
   wrapWords,
   type Paint,
 } from './format.js';
+import { behaviourTable } from './behaviour-table.js';
 import { phaseTable } from './phase-table.js';
 import { tlsSummary, tlsSummaryLines } from './tls-summary.js';
 
@@ -46,6 +47,8 @@ const LATENCY_LABELS: Record<HistogramName, string> = {
   scheduleLag: '  schedule lag',
   reconnect: 'reconnect',
   downtime: '  downtime',
+  commandRoundtrip: 'command round trip',
+  fanIn: 'fan-in (monitors)',
 };
 
 /** How many failure samples the summary shows; the report keeps them all. */
@@ -62,6 +65,7 @@ export function renderSummary(report: ReportDocument, options: RenderSummaryOpti
     headerLines(report, paint).join('\n'),
     connectionTable(report, paint),
     messageTable(report),
+    behaviourTable(report),
     latencyTable(report),
     tlsLines(report).join('\n'),
     phaseTable(report),

@@ -90,6 +90,11 @@ export const StormPhaseSchema = z.strictObject({
   type: z.literal('storm'),
   /** Share (0..1] of the connected devices to drop. Default 1: all of them. */
   share: share().default(1),
+  /**
+   * Only devices of these groups are dropped (say, the devices but not the monitors that
+   * count their wills). Default: every group.
+   */
+  groups: z.array(z.string().min(1)).min(1).max(64).optional(),
   /** The phase ends at the latest after this many seconds. Default 120. */
   maxDurationSec: z
     .number()

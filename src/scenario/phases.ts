@@ -36,6 +36,8 @@ export interface StormPhasePlan {
   /** Share (0..1] of each worker's connected devices dropped. */
   share: number;
   maxDurationSec: number;
+  /** Names of the groups whose devices it drops; null: every group. */
+  groups: string[] | null;
 }
 
 /** Disconnects `devices` connected devices at a rate. */
@@ -101,9 +103,18 @@ function resolvePhase(
     case 'steady':
     case 'hold':
       return { type: p.type, name: p.name, traffic, durationSec: p.durationSec ?? s.durationSec };
-    case 'storm':
+    case 'storm': {
       if (connected === 0) problems.push(`${at} (storm) comes when no device is connected`);
-      return { ...p, traffic };
+      const known = (s.groups ?? [{ name: 'fleet' }]).map((g) => g.name);
+      p.groups?.forEach((name, k) => {
+        if (!known.includes(name)) {
+          problems.push(
+            `${at}.groups[${k}] names no group (got "${name}"; groups: ${known.join(', ')})`,
+          );
+        }
+      });
+      return { ...p, traffic, groups: p.groups ?? null };
+    }
     case 'ramp': {
       const offline = s.devices - connected;
       const devices = countOf(p, s.devices, offline, at, 'connect', problems);
@@ -232,7 +243,8 @@ export function describePhase(p: PhasePlan, traffic: boolean): string {
       );
     case 'storm':
       return (
-        `phase ${p.name} (storm): drop ${Math.round(p.share * 100)}% of connections at once, ` +
+        `phase ${p.name} (storm): drop ${Math.round(p.share * 100)}% of connections` +
+        `${p.groups === null ? '' : ` of ${p.groups.join(', ')}`} at once, ` +
         `reconnect with backoff; ends when all are back (at most ${p.maxDurationSec} s)${quiet}`
       );
     case 'ramp-down':

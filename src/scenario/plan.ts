@@ -3,6 +3,7 @@
  * fixed. It is plain data, so a slice of it can be sent to a worker thread as it is.
  */
 
+import { describeBehaviour, type GroupBehaviourPlan } from './group-behaviour.js';
 import type { ReconnectPolicy } from './phase-schema.js';
 import type { ShardPlan } from './shard.js';
 import { describePhase, type PhasePlan } from './phases.js';
@@ -39,8 +40,11 @@ export interface IdentityPlan {
   firstIndex: number;
 }
 
-/** A group of devices: a contiguous range of the fleet's connect order. */
-export interface GroupPlan {
+/**
+ * A group of devices: a contiguous range of the fleet's connect order, with its behaviour,
+ * traffic and MQTT session.
+ */
+export interface GroupPlan extends GroupBehaviourPlan {
   name: string;
   /** Position of its first device in the fleet's connect order, 0-based. */
   firstOrdinal: number;
@@ -116,8 +120,12 @@ export function describePlan(plan: Plan): string[] {
             `${sh.index + 2 * sh.count}, ...`,
         ]),
     ...plan.groups.map(
-      (g) =>
-        `  group ${g.name}: ${g.devices} devices, ${identityLabel(g)}` +
+      (g, _, all) =>
+        `  group ${g.name}: ${g.devices} devices, ` +
+        `${describeBehaviour(
+          g,
+          all.map((o) => o.name),
+        )}; ${identityLabel(g)}` +
         (g.expect === 'refuse' ? ' (expected to be refused)' : ''),
     ),
   ];

@@ -12,6 +12,16 @@ export function invalidScenario(label: string, problems: string[]): FleetbenchEr
   });
 }
 
+/** Runs a check that throws its problem: the problem's message, or nothing. */
+export function problemOf(check: () => unknown): string[] {
+  try {
+    check();
+    return [];
+  } catch (err) {
+    return [err instanceof Error ? err.message : String(err)];
+  }
+}
+
 /** One schema issue as message lines (a union names the branch the user meant). */
 export function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
   if (issue.code === 'invalid_union') {

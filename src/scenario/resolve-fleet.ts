@@ -1,6 +1,7 @@
 /** A scenario's identities and groups resolved into the plan: file paths, counts per group. */
 
 import path from 'node:path';
+import { groupsOf, resolveBehaviours, type GroupBehaviourPlan } from './group-behaviour.js';
 import type { GroupPlan, IdentityPlan } from './plan.js';
 import type { Scenario } from './schema.js';
 
@@ -47,7 +48,7 @@ export function stripUndefined<T extends object>(o: T): Partial<T> {
 
 /** Splits the fleet into groups: fixed counts first, then shares by largest remainder. */
 export function resolveGroups(s: Scenario, baseDir: string, certsDir: string): GroupPlan[] {
-  const groups = s.groups ?? [{ name: 'fleet', share: 1, expect: 'accept' as const }];
+  const groups = groupsOf(s);
   const fixed = groups.reduce((n, g) => n + (g.devices ?? 0), 0);
   const shares = groups.map((g) => (g.devices === undefined ? (g.share ?? 0) : 0));
   const shareSum = shares.reduce((a, b) => a + b, 0);
@@ -64,9 +65,11 @@ export function resolveGroups(s: Scenario, baseDir: string, certsDir: string): G
     missing--;
   }
   let first = 0;
+  const behaviours = resolveBehaviours(s);
   return groups.map((g, i) => {
     const devices = counts[i] ?? 0;
     const plan: GroupPlan = {
+      ...(behaviours[i] as GroupBehaviourPlan),
       name: g.name,
       firstOrdinal: first,
       devices,

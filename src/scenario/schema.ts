@@ -4,6 +4,7 @@
  */
 
 import { z } from 'zod';
+import { GroupBehaviourFields } from './group-schema.js';
 import { PhaseSchema, ReconnectSchema } from './phase-schema.js';
 
 const positiveInt = () => z.int().positive();
@@ -84,6 +85,7 @@ export const GroupSchema = z.strictObject({
    * refuse. Same placeholders as `traffic.topic`. Default: none (publish to the own topic).
    */
   publishTopic: z.string().min(1).optional(),
+  ...GroupBehaviourFields,
 });
 
 const TlsVersion = z.enum(['TLSv1.2', 'TLSv1.3'], {

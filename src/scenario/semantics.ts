@@ -2,21 +2,17 @@
 
 import type { IdentityInput } from './resolve-fleet.js';
 import { stripUndefined } from './resolve-fleet.js';
+import { problemOf } from './problems.js';
 import type { Scenario } from './schema.js';
 import { parseTarget } from './target.js';
 import { compileIdentity, compileTemplate } from './template.js';
 import { checkTlsSettings } from './tls-settings.js';
+import { checkBehaviours, checkTopic, TOPIC_PLACEHOLDERS } from './group-behaviour.js';
 
 /** Rules across settings, and the templates, checked after the schema. */
 export function checkSemantics(s: Scenario): string[] {
   const problems: string[] = [];
-  const attempt = (f: () => void) => {
-    try {
-      f();
-    } catch (err) {
-      problems.push(err instanceof Error ? err.message : String(err));
-    }
-  };
+  const attempt = (f: () => unknown) => problems.push(...problemOf(f));
   attempt(() => compileIdentity(s.identity)(s.identity.firstIndex));
   problems.push(...manifestConflicts(s.identity, 'identity'));
   s.groups?.forEach((g, i) => {
@@ -25,13 +21,10 @@ export function checkSemantics(s: Scenario): string[] {
   problems.push(...checkGroups(s));
   if (s.traffic !== false) {
     const topic = s.traffic.topic;
-    attempt(() =>
-      compileTemplate(topic, ['i', 'deviceId', 'clientId', 'username'], 'traffic.topic'),
-    );
-    if (/[#+]/.test(topic))
-      problems.push(`traffic.topic must not contain wildcards (got "${topic}")`);
+    attempt(() => checkTopic(topic, 'traffic.topic'));
     problems.push(...checkTrafficModel(s.traffic));
   }
+  problems.push(...checkBehaviours(s));
   problems.push(...checkTargets(s));
   const embedded = (s.target === undefined || s.target === 'embedded') && s.targets === undefined;
   if (embedded && s.mqtt.version === 5) {
@@ -97,7 +90,7 @@ function publishTopicProblems(s: Scenario, topic: string | undefined, i: number)
   if (s.traffic === false) return [`${where} needs traffic (got traffic: false)`];
   if (/[#+]/.test(topic)) return [`${where} must not contain wildcards (got "${topic}")`];
   try {
-    compileTemplate(topic, ['i', 'deviceId', 'clientId', 'username'], where);
+    compileTemplate(topic, TOPIC_PLACEHOLDERS, where);
   } catch (err) {
     return [err instanceof Error ? err.message : String(err)];
   }

@@ -24,11 +24,13 @@ const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9]*)(?::0(\d+))?\}/g;
  * @param source the template text
  * @param allowed placeholder names this setting may use
  * @param setting the scenario path of the setting, for error messages
+ * @param braces `literal` for a JSON payload template, whose own braces are text
  */
 export function compileTemplate(
   source: string,
   allowed: readonly string[],
   setting: string,
+  braces: 'placeholders' | 'literal' = 'placeholders',
 ): Template {
   const parts: Part[] = [];
   const names = new Set<string>();
@@ -48,7 +50,8 @@ export function compileTemplate(
     last = m.index + m[0].length;
   }
   if (last < source.length) parts.push(source.slice(last));
-  const stray = parts.find((p) => typeof p === 'string' && /[{}]/.test(p));
+  const stray =
+    braces === 'literal' ? undefined : parts.find((p) => typeof p === 'string' && /[{}]/.test(p));
   if (stray !== undefined) {
     throw new FleetbenchError('E_SCENARIO', `${setting} has an unmatched brace (got "${source}")`, {
       hint: 'placeholders look like {i}, {i:06} or {clientId}',
@@ -110,4 +113,61 @@ export function compileIdentity(
     const u = username.render({ i: index, deviceId: d, clientId: c });
     return { index, deviceId: d, clientId: c, username: u };
   };
+}
+
+/** Stands for a wildcard placeholder while a filter is rendered (never in a topic). */
+const WILD = '\u0000';
+
+/**
+ * The topic filter matching every rendering of a template: the `fixed` placeholders rendered,
+ * every other one replaced by `+`. Each of those must fill a whole topic level.
+ * @param setting the scenario path of the template, for error messages
+ * @throws FleetbenchError E_SCENARIO when a wildcard placeholder shares a level with text
+ */
+export function wildcardFilter(
+  template: Template,
+  fixed: Readonly<Record<string, string | number>>,
+  setting: string,
+): string {
+  const values: Record<string, string | number> = { ...fixed };
+  for (const name of template.names) if (!(name in fixed)) values[name] = WILD;
+  const levels = template.render(values).split('/');
+  const bad = levels.find((l) => l.includes(WILD) && l !== WILD);
+  if (bad !== undefined) {
+    throw new FleetbenchError(
+      'E_SCENARIO',
+      `${setting} needs each placeholder as a whole topic level to be matched by a wildcard ` +
+        `(got "${template.source}")`,
+      { hint: 'write it as a/{deviceId}/b, not a/dev-{deviceId}/b, or give the filter itself' },
+    );
+  }
+  return levels.map((l) => (l === WILD ? '+' : l)).join('/');
+}
+
+/**
+ * Why a topic filter is not valid MQTT (`#` only as the last level, `+` only as a whole level),
+ * or null when it is.
+ */
+export function filterProblem(filter: string): string | null {
+  const levels = filter.split('/');
+  for (const [i, level] of levels.entries()) {
+    if (level.includes('#') && (level !== '#' || i !== levels.length - 1)) {
+      return '# must be the last level on its own';
+    }
+    if (level.includes('+') && level !== '+') return '+ must be a whole level';
+  }
+  return null;
+}
+
+/** Whether a topic matches an MQTT topic filter (`+` one level, `#` the rest). */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    const level = f[i];
+    if (level === '#') return true;
+    if (i >= t.length) return false;
+    if (level !== '+' && level !== t[i]) return false;
+  }
+  return f.length === t.length;
 }

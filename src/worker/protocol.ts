@@ -61,6 +61,11 @@ export interface WorkerTask {
   identities: IdentityMaterial[];
   /** How often to send an interval snapshot, ms. */
   snapshotIntervalMs: number;
+  /**
+   * The run's board, shared by every worker (see board.ts): the workers that have drained and
+   * a 32-bit word per device, or empty when every group just publishes telemetry.
+   */
+  board: SharedArrayBuffer;
   /** The port for the messages below (transferred). */
   port: MessagePort;
 }

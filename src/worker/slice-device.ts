@@ -3,13 +3,29 @@
  * are built from the plan (their identities and secure contexts come from FleetIdentities).
  */
 
-import { groupConnectOptions } from '../client/connect-options.js';
-import type { DeviceConnectOptions, DeviceConnection } from '../client/device-connection.js';
+import { groupConnectOptions, type GroupConnectOptions } from '../client/connect-options.js';
+import type {
+  DeviceConnectOptions,
+  DeviceConnection,
+  PublishExtras,
+} from '../client/device-connection.js';
+import type { LeanWill } from '../client/lean-mqtt.js';
 import { StreamLedger } from '../metrics/stream-ledger.js';
 import type { FleetIdentities, SliceMember } from '../fleet/fleet-identities.js';
-import type { TargetPlan } from '../scenario/plan.js';
+import {
+  DEVICE_PLACEHOLDERS,
+  TOPIC_PLACEHOLDERS,
+  type WillPlan,
+} from '../scenario/group-behaviour.js';
+import type { GroupPlan, TargetPlan } from '../scenario/plan.js';
 import { sourceAddressOf } from '../scenario/shard.js';
-import { compileTemplate, type DeviceIdentity } from '../scenario/template.js';
+import {
+  compileTemplate,
+  wildcardFilter,
+  type DeviceIdentity,
+  type Template,
+} from '../scenario/template.js';
+import { PayloadFormat } from './payload.js';
 import type { WorkerTask } from './protocol.js';
 
 /** Bytes of the payload header: sequence (4), device ordinal (4), send instant in ns (8). */
@@ -23,9 +39,14 @@ export interface Device {
   ordinal: number;
   group: GroupRun;
   identity: DeviceIdentity;
+  /** The filter it subscribes to for its own messages (its topic; `+` for a `{seq}` level). */
   topic: string;
-  /** Where it publishes: its own `topic`, or its group's `publishTopic`. */
+  /** Where it publishes: its own topic, or its group's `publishTopic` (with `{seq}`: unused). */
   publishTopic: string;
+  /** Whether its publishes come back to it: it publishes to its own topic. */
+  echo: boolean;
+  /** Its last will, rendered; undefined: none. */
+  will: LeanWill | undefined;
   state: DeviceState;
   conn: DeviceConnection | null;
   seq: number;
@@ -52,39 +73,45 @@ export interface GroupRun {
   name: string;
   /** Position in `plan.groups`. */
   index: number;
+  plan: GroupPlan;
   connectBase: Omit<DeviceConnectOptions, 'clientId' | 'username' | 'secureContext'>;
   /** Counter prefix, `groups.<name>.`. */
   prefix: string;
+  /** Its payloads (binary or from the JSON template). */
+  payload: PayloadFormat;
+  /** A topic with `{seq}`, rendered per publish; null: each device's topic is fixed. */
+  seqTopic: Template | null;
+  /** Retain and user properties of its publishes; undefined: neither. */
+  extras: PublishExtras | undefined;
+  /** Its templates, compiled once for all its devices. */
+  templates: GroupTemplates;
+}
+
+interface GroupTemplates {
+  topic: Template | null;
+  publish: Template | null;
+  will: { topic: Template; payload: Template; plan: WillPlan } | null;
+}
+
+/** The placeholder values of a device's templates. */
+export function valuesOf(d: Device): Record<string, string | number> {
+  return { ...d.identity, i: d.identity.index, group: d.group.name };
 }
 
 /** The devices of the worker in lane `task.lane`: ordinals l, l + L, ... of every group. */
 export function buildDevices(task: WorkerTask, identities: FleetIdentities): Device[] {
   const { plan } = task;
-  const topic =
-    plan.traffic === false
-      ? null
-      : compileTemplate(plan.traffic.topic, ['i', 'deviceId', 'clientId', 'username'], 'topic');
   // No identity here: each device's secure context comes from FleetIdentities at connect time.
   const base = groupConnectOptions(plan, undefined);
-  const groups: GroupRun[] = plan.groups.map((g, index) => ({
-    name: g.name,
-    index,
-    connectBase: base,
-    prefix: `groups.${g.name}.`,
-  }));
-  const publishTopics = plan.groups.map((g) =>
-    g.publishTopic === null
-      ? undefined
-      : compileTemplate(g.publishTopic, ['i', 'deviceId', 'clientId', 'username'], 'publishTopic'),
-  );
+  const groups = plan.groups.map((g, index) => groupRun(g, index, base));
   return sliceMembers(task).map((m) => {
     const identity = identities.identityOf(m.group, m.ordinal);
-    const values = { ...identity, i: identity.index };
-    const t = topic ? topic.render(values) : '';
-    const p = publishTopics[m.group]?.render(values) ?? t;
     const group = groups[m.group] as GroupRun;
+    const values = { ...identity, i: identity.index, group: group.name };
+    const topics = deviceTopics(group, values);
     return {
-      ...{ ordinal: m.ordinal, group, identity, topic: t, publishTopic: p, conn: null },
+      ...{ ordinal: m.ordinal, group, identity, ...topics, conn: null },
+      will: renderWill(group, values),
       state: 'offline' as const,
       ...{ seq: 0, unacked: 0, gen: 0, attempts: 0, downSinceNs: 0n },
       ledger: new StreamLedger(plan.traffic === false ? 0 : plan.traffic.lateAfterMs),
@@ -94,6 +121,75 @@ export function buildDevices(task: WorkerTask, identities: FleetIdentities): Dev
       targetIndex: plan.targets.length > 1 ? m.ordinal % plan.targets.length : -1,
     };
   });
+}
+
+function groupRun(g: GroupPlan, index: number, base: GroupConnectOptions): GroupRun {
+  const s = g.session;
+  const t = g.traffic;
+  const topic = t === null ? null : compileTemplate(t.topic, TOPIC_PLACEHOLDERS, 'topic');
+  const will = s.will;
+  const templates: GroupTemplates = {
+    topic,
+    publish:
+      g.publishTopic === null
+        ? null
+        : compileTemplate(g.publishTopic, TOPIC_PLACEHOLDERS, 'publishTopic'),
+    will:
+      will === null
+        ? null
+        : {
+            topic: compileTemplate(will.topic, DEVICE_PLACEHOLDERS, 'will.topic'),
+            payload: compileTemplate(will.payload, DEVICE_PLACEHOLDERS, 'will.payload', 'literal'),
+            plan: will,
+          },
+  };
+  const userProperties = s.userProperties ?? undefined;
+  return {
+    name: g.name,
+    index,
+    plan: g,
+    connectBase: {
+      ...base,
+      keepaliveSec: s.keepaliveSec,
+      clean: s.clean,
+      ...(s.sessionExpirySec === null ? {} : { sessionExpirySec: s.sessionExpirySec }),
+      ...(userProperties === undefined ? {} : { userProperties }),
+    },
+    prefix: `groups.${g.name}.`,
+    payload: new PayloadFormat(t?.payloadBytes ?? HEADER_BYTES, t?.payloadTemplate ?? null),
+    seqTopic: topic?.names.has('seq') ? topic : null,
+    templates,
+    extras:
+      t?.retain === true || userProperties !== undefined
+        ? {
+            retain: t?.retain ?? false,
+            ...(userProperties === undefined ? {} : { userProperties }),
+          }
+        : undefined,
+  };
+}
+
+/** A device's own topic (the filter it subscribes to) and where it publishes. */
+function deviceTopics(group: GroupRun, values: Record<string, string | number>) {
+  const { topic: own, publish } = group.templates;
+  if (own === null) return { topic: '', publishTopic: '', echo: true };
+  const topic = group.seqTopic === null ? own.render(values) : wildcardFilter(own, values, 'topic');
+  if (publish === null) return { topic, publishTopic: topic, echo: true };
+  return { topic, publishTopic: publish.render(values), echo: false };
+}
+
+function renderWill(
+  group: GroupRun,
+  values: Record<string, string | number>,
+): LeanWill | undefined {
+  const will = group.templates.will;
+  if (will === null) return undefined;
+  return {
+    topic: will.topic.render(values),
+    payload: Buffer.from(will.payload.render(values)),
+    qos: will.plan.qos,
+    retain: will.plan.retain,
+  };
 }
 
 /**
@@ -121,6 +217,7 @@ export function connectOptionsFor(
     secureContext: identities.contextFor(device.group.index, device.ordinal),
     clientId: device.identity.clientId,
     username: device.identity.username,
+    ...(device.will === undefined ? {} : { will: device.will }),
     ...(device.localAddress === undefined ? {} : { localAddress: device.localAddress }),
     ...(device.target === null ? {} : targetOptions(device.target, device.group.connectBase)),
   };

@@ -60,7 +60,7 @@ export class SliceDevices {
     this.traffic =
       plan.traffic === false
         ? null
-        : new DeviceTraffic(plan.traffic, worker, recorder, failures, nowMs);
+        : new DeviceTraffic(plan, worker, identities, recorder, failures, nowMs);
     this.devices = buildDevices(task, identities);
   }
 

@@ -18,6 +18,7 @@ import type { MetricsSnapshot } from '../metrics/types.js';
 import type { PhasePlan, Plan } from '../scenario/plan.js';
 import { rampOffsetMs, workerShare } from '../scenario/phases.js';
 import { startAlignedTicker } from './aligned-ticker.js';
+import { RunBoard } from './board.js';
 import { FailureLog } from './failures.js';
 import {
   runSteps,
@@ -100,6 +101,7 @@ export class SliceRun {
       }
       this.setStage('drain');
       await this.drain();
+      await this.meetOtherWorkers();
       // What has not arrived by now is lost (interrupted, if the run was stopped early); the
       // disconnect below must not excuse it.
       this.fleet.traffic?.closeLedgers(this.fleet.devices, this.stoppedBy !== null);
@@ -192,7 +194,10 @@ export class SliceRun {
         return () => fleet.rampPending === 0;
       }
       case 'storm': {
-        const online = fleet.onlineDevices();
+        const only = phase.groups;
+        const online = fleet
+          .onlineDevices()
+          .filter((d) => only === null || only.includes(d.group.name));
         const drop = online.slice(0, Math.round(phase.share * online.length));
         for (const d of drop) fleet.drop(d);
         const endMs = startMs + phase.maxDurationSec * 1000;
@@ -233,9 +238,28 @@ export class SliceRun {
     const { fleet } = this;
     const traffic = fleet.traffic;
     const endMs = this.nowMs() + (this.stoppedBy === null ? this.plan.drainMs : 500);
-    const busy = () =>
-      fleet.inFlight > 0 || (traffic !== null && (traffic.outstanding > 0 || traffic.unacked > 0));
+    const busy = () => fleet.inFlight > 0 || (traffic !== null && traffic.busy);
     while (busy() && this.nowMs() < endMs) {
+      await sleep(TICK_MS);
+    }
+  }
+
+  /**
+   * With monitors or controllers, waits until every worker has drained before any closes its
+   * ledgers and disconnects: a worker done early would otherwise take its backend clients
+   * away while the others still publish and drop devices. At most `drainMs` + 10 s (a worker
+   * may have died); not at all once the run is stopped.
+   */
+  private async meetOtherWorkers(): Promise<void> {
+    const board = new RunBoard(this.task.board);
+    if (!board.used) return;
+    board.drained();
+    const endMs = this.nowMs() + this.plan.drainMs + 10_000;
+    while (
+      this.stoppedBy === null &&
+      board.drainedCount < this.task.workers &&
+      this.nowMs() < endMs
+    ) {
       await sleep(TICK_MS);
     }
   }

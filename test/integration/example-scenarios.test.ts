@@ -14,7 +14,7 @@ import { runLoadTest } from '../../src/coordinator/run-load-test.js';
 import type { ReportDocument } from '../../src/report/document.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { mosquittoSuite } from '../helpers/mosquitto-suite.js';
-import { counter } from '../helpers/run.js';
+import { counter, histogramCount } from '../helpers/run.js';
 
 const SCENARIOS = fileURLToPath(new URL('../../../scenarios/', import.meta.url));
 const DEVICES = 60;
@@ -53,6 +53,7 @@ describe('the example scenarios against Mosquitto 2', async () => {
   test('every example is covered here', async () => {
     const files = (await readdir(SCENARIOS)).filter((f) => f.endsWith('.yaml')).sort();
     assert.deepEqual(files, [
+      'command-roundtrip.yaml',
       'connect-storm.yaml',
       'quickstart.yaml',
       'reconnect-storm.yaml',
@@ -104,6 +105,43 @@ describe('the example scenarios against Mosquitto 2', async () => {
       assert.equal(counter(report, 'reconnect.ok'), DEVICES);
       const down = report.phases?.find((p) => p.name === 'down');
       assert.equal(down?.metrics.gauges['devices.connected'], 0);
+    },
+  );
+
+  test(
+    'command-roundtrip: every command answered once, the monitor counts fan-in and each will',
+    { skip },
+    async () => {
+      const report = await run('command-roundtrip');
+      assertHealthy(report);
+      const n = (key: string) => counter(report, key);
+      // 100 commands/s from the controller through the ramp, two 1 s steady phases and a storm.
+      const sent = n('commands.qos1.published');
+      assert.ok(sent >= 150, `commands sent ${sent}`);
+      assert.equal(n('commands.published'), sent);
+      // Exact: each command answered once, or cut short because its receiver's connection ended.
+      for (const kind of ['lost', 'duplicated', 'unmatched', 'failed']) {
+        assert.equal(n(`commands.${kind}`), 0, `commands.${kind}`);
+      }
+      assert.equal(n('commands.received') + n('commands.interrupted'), sent);
+      assert.equal(histogramCount(report, 'commandRoundtrip'), n('commands.received'));
+      assert.equal(n('commands.responded'), n('commands.received'));
+      // The groups: 1 controller, 1 monitor, 29 receivers and 29 sensors (with wills).
+      const groups = report.options.groups as { name: string; behaviour: string }[];
+      assert.deepEqual(
+        groups.map((g) => `${g.name}:${g.behaviour}`),
+        ['backend:controller', 'monitor:monitor', 'actuators:commands', 'sensors:telemetry'],
+      );
+      // The storm dropped only the sensors, and every one's will reached the monitor.
+      assert.equal(n('storm.dropped'), 29);
+      assert.equal(n('wills.received'), 29);
+      assert.equal(n('groups.monitor.wills.received'), 29);
+      // Fan-in: the sensors' telemetry reached the monitor, never more often than it was sent.
+      const fanIn = n('fanIn.received');
+      assert.ok(fanIn > 0 && fanIn <= n('messages.published'), `fan-in ${fanIn}`);
+      assert.equal(histogramCount(report, 'fanIn'), fanIn);
+      const storm = report.phases?.find((p) => p.name === 'outage');
+      assert.equal(storm?.metrics.counters['reconnect.ok'], 29);
     },
   );
 });

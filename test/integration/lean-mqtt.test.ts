@@ -1,7 +1,8 @@
 /**
  * The lean MQTT client (src/client/lean-mqtt.ts) through connectDevice against a real
  * Mosquitto 2: QoS 2 both ways, MQTT 5, keepalive on an idle connection, a refusing CONNACK,
- * a clean DISCONNECT. The QoS 1 fleet paths are covered by run-fleet.test.ts.
+ * a clean DISCONNECT, the last will, retained messages, MQTT 5 session expiry and user
+ * properties. The QoS 1 fleet paths are covered by run-fleet.test.ts.
  */
 
 import assert from 'node:assert/strict';
@@ -9,12 +10,15 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
+import type { IPublishPacket } from 'mqtt-packet';
 import {
   ConnectFailure,
   connectDevice,
+  openSocket,
   type DeviceConnectOptions,
   type DeviceConnection,
 } from '../../src/client/device-connection.js';
+import { LeanMqttClient } from '../../src/client/lean-mqtt.js';
 import { haveMosquitto, startMosquitto, type RunningMosquitto } from '../helpers/mosquitto.js';
 import { makeTestPki, type TestPki } from '../helpers/pki.js';
 
@@ -124,5 +128,114 @@ describe('the lean MQTT client against Mosquitto 2', { skip }, () => {
         resolve();
       }),
     );
+  });
+
+  /** Subscribes and resolves once the SUBACK is in. */
+  function subscribe(conn: DeviceConnection, topic: string, qos: 0 | 1 | 2) {
+    return new Promise<void>((resolve, reject) =>
+      conn.subscribe(topic, qos, (err) => (err ? reject(err) : resolve())),
+    );
+  }
+
+  async function waitFor(done: () => boolean): Promise<void> {
+    for (let i = 0; i < 150 && !done(); i++) await sleep(20);
+  }
+
+  test('the last will reaches a subscriber when a connection drops, not on DISCONNECT', async () => {
+    const monitor = await connect('fb-will-monitor');
+    const wills: string[] = [];
+    monitor.onMessage((topic, payload) => wills.push(`${topic} ${payload.toString()}`));
+    await subscribe(monitor, 'fb/will/+', 1);
+    const will = (id: string) => ({
+      will: {
+        topic: `fb/will/${id}`,
+        payload: Buffer.from('gone'),
+        qos: 1 as const,
+        retain: false,
+      },
+    });
+    const dropped = await connectDevice({
+      ...base,
+      clientId: 'fb-w1',
+      username: 'x',
+      ...will('w1'),
+    });
+    const ended = await connectDevice({ ...base, clientId: 'fb-w2', username: 'x', ...will('w2') });
+    await ended.end(2000);
+    dropped.drop();
+    await waitFor(() => wills.length > 0);
+    await sleep(200);
+    assert.deepEqual(wills, ['fb/will/w1 gone']);
+  });
+
+  test('retain: a later subscriber gets the kept message flagged as retained', async () => {
+    const publisher = await connect('fb-retain-pub');
+    await new Promise<void>((resolve, reject) =>
+      publisher.publish('fb/retained', Buffer.from('kept'), 1, (e) => (e ? reject(e) : resolve()), {
+        retain: true,
+      }),
+    );
+    const late = await connect('fb-retain-sub');
+    const got: [string, boolean][] = [];
+    late.onMessage((_t, payload, retained) => got.push([payload.toString(), retained]));
+    await subscribe(late, 'fb/retained', 1);
+    await waitFor(() => got.length > 0);
+    publisher.publish('fb/retained', Buffer.from('live'), 1, () => {});
+    await waitFor(() => got.length > 1);
+    assert.deepEqual(got, [
+      ['kept', true],
+      ['live', false],
+    ]);
+  });
+
+  test('MQTT 5 session expiry keeps a persistent session across a reconnect', async () => {
+    const v5 = { mqttVersion: 5 as const, clean: false };
+    const kept = await connectDevice({
+      ...{ ...base, ...v5, clientId: 'fb-keep', username: 'x', sessionExpirySec: 60 },
+    });
+    await subscribe(kept, 'fb/session/kept', 1);
+    await kept.end(2000);
+    const gone = await connectDevice({ ...base, ...v5, clientId: 'fb-gone', username: 'x' });
+    await subscribe(gone, 'fb/session/gone', 1);
+    await gone.end(2000);
+    const publisher = await connect('fb-session-pub');
+    for (const topic of ['fb/session/kept', 'fb/session/gone']) {
+      await new Promise<void>((resolve) =>
+        publisher.publish(topic, Buffer.from(topic), 1, () => resolve()),
+      );
+    }
+    const got: string[] = [];
+    for (const [id, expiry] of [
+      ['fb-keep', 60],
+      ['fb-gone', undefined],
+    ] as const) {
+      const again = await connect(id, {
+        ...v5,
+        ...(expiry === undefined ? {} : { sessionExpirySec: expiry }),
+      });
+      again.onMessage((topic) => got.push(topic));
+    }
+    await waitFor(() => got.length > 0);
+    await sleep(300);
+    // Session expiry 0 (not sent) ends the session with the connection: nothing was queued.
+    assert.deepEqual(got, ['fb/session/kept']);
+  });
+
+  test('MQTT 5 user properties: a CONNECT with them is accepted, a PUBLISH delivers them', async () => {
+    const props = { site: 'lab', fleet: 'fb' };
+    const publisher = await connect('fb-props-pub', { mqttVersion: 5, userProperties: props });
+    const socket = openSocket({ ...base, mqttVersion: 5 });
+    const raw = new LeanMqttClient(socket, {
+      ...{ clientId: 'fb-props-sub', username: 'x', protocolVersion: 5, keepalive: 30 },
+      clean: true,
+    });
+    const got: IPublishPacket[] = [];
+    raw.on('message', (_t: string, _p: Buffer, packet: IPublishPacket) => got.push(packet));
+    await new Promise<void>((resolve) => raw.once('connect', () => resolve()));
+    await new Promise<void>((resolve) => raw.subscribe('fb/props', { qos: 1 }, () => resolve()));
+    publisher.publish('fb/props', Buffer.from('x'), 1, () => {}, { userProperties: props });
+    await waitFor(() => got.length > 0);
+    raw.end();
+    assert.deepEqual({ ...got[0]?.properties?.userProperties }, props);
   });
 });

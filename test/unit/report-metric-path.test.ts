@@ -193,3 +193,34 @@ describe('reconnect metrics', () => {
     assert.equal(resolveMetric(source, 'storm.dropped').value, 0);
   });
 });
+
+describe('metric paths of group behaviours', () => {
+  it('reaches commands, fan-in and wills: counters, rates, per second, histograms', () => {
+    const report = withCounters({
+      'commands.published': 200,
+      'commands.received': 198,
+      'commands.interrupted': 2,
+      'fanIn.received': 500,
+      'groups.monitor.wills.received': 29,
+    });
+    const value = (path: string) =>
+      resolveMetric({ metrics: report.metrics, durationMs: 10_000 }, path).value;
+    assert.equal(value('commands.received.rate'), 0.99);
+    assert.equal(value('commands.lost'), 0, 'a family counter that never moved is 0');
+    assert.equal(value('fanIn.received.perSec'), 50);
+    assert.equal(value('groups.monitor.wills.received'), 29);
+    assert.equal(value('wills.received'), 0);
+    assert.deepEqual(parseMetricPath('commandRoundtrip.p99'), {
+      kind: 'histogram',
+      path: 'commandRoundtrip.p99',
+      histogram: 'commandRoundtrip',
+      stat: { percentile: 99 },
+    });
+    assert.equal(value('fanIn.p99'), null, 'nothing measured');
+    assert.equal(directionOf('commands.lost'), 'lower-is-better');
+    assert.equal(directionOf('commands.received.rate'), 'higher-is-better');
+    const listed = listMetricPaths([{ metrics: report.metrics, durationMs: 10_000 }]);
+    assert.ok(listed.includes('commands.received.rate'));
+    assert.ok(listed.includes('fanIn.received.perSec'));
+  });
+});

@@ -73,7 +73,14 @@ describe('phases in a scenario', () => {
     assert.equal(rest?.type === 'ramp' && rest.devices, 50);
     assert.deepEqual(quiet, { type: 'hold', name: 'quiet', traffic: false, durationSec: 4 });
     assert.deepEqual(outage, {
-      ...{ type: 'storm', name: 'outage', traffic: true, share: 0.25, maxDurationSec: 120 },
+      ...{
+        type: 'storm',
+        name: 'outage',
+        traffic: true,
+        share: 0.25,
+        maxDurationSec: 120,
+        groups: null,
+      },
     });
     assert.equal(down?.type === 'ramp-down' && down.devices, 40);
     assert.deepEqual(p.reconnect, { ...DEFAULT_RECONNECT, initialDelayMs: 100 });

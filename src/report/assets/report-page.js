@@ -29,6 +29,8 @@
     roundtrip: '#e05260',
     reconnect: '#7f8c8d',
     downtime: '#d35400',
+    commandRoundtrip: '#8e44ad',
+    fanIn: '#27ae60',
   };
   const PHASE_FILL = ['rgba(91,141,239,0.07)', 'rgba(240,160,48,0.09)'];
 
