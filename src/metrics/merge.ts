@@ -5,7 +5,7 @@
 
 import { FleetbenchError } from '../errors.js';
 import { createMergeHistogram, decodeHistogram, encodeHistogram } from './histogram.js';
-import type { HistogramName, MetricsSnapshot } from './types.js';
+import type { HistogramKey, MetricsSnapshot } from './types.js';
 
 /** Options of {@link mergeSnapshots}. */
 export interface MergeOptions {
@@ -78,9 +78,9 @@ function compareNs(a: string, b: string): number {
 }
 
 function mergeHistograms(snapshots: readonly MetricsSnapshot[]): MetricsSnapshot['histograms'] {
-  const byName = new Map<HistogramName, string[]>();
+  const byName = new Map<HistogramKey, string[]>();
   for (const s of snapshots) {
-    for (const [name, encoded] of Object.entries(s.histograms) as [HistogramName, string][]) {
+    for (const [name, encoded] of Object.entries(s.histograms) as [HistogramKey, string][]) {
       const list = byName.get(name) ?? [];
       list.push(encoded);
       byName.set(name, list);

@@ -16,7 +16,7 @@ import {
   MAX_VALUE_US,
   OUT_OF_RANGE_COUNTER,
 } from './histogram.js';
-import type { HistogramName, MetricsSnapshot } from './types.js';
+import type { HistogramKey, MetricsSnapshot } from './types.js';
 
 /** Options of {@link MetricsRecorder}. */
 export interface MetricsRecorderOptions {
@@ -34,9 +34,9 @@ export interface MetricsRecorderOptions {
  */
 export class MetricsRecorder {
   /** Recording histograms of the open interval (wasm, 32-bit counts). */
-  private readonly interval = new Map<HistogramName, Histogram>();
+  private readonly interval = new Map<HistogramKey, Histogram>();
   /** Every closed interval added together (wasm, 64-bit counts). */
-  private readonly closed = new Map<HistogramName, Histogram>();
+  private readonly closed = new Map<HistogramKey, Histogram>();
   private readonly intervalCounters = new Map<string, number>();
   private readonly closedCounters = new Map<string, number>();
   private readonly gauges = new Map<string, number>();
@@ -57,7 +57,7 @@ export class MetricsRecorder {
    *
    * @param valueUs the latency in microseconds.
    */
-  record(name: HistogramName, valueUs: number): void {
+  record(name: HistogramKey, valueUs: number): void {
     const histogram = this.interval.get(name) ?? this.open(name);
     let value = Math.round(valueUs);
     if (!(value >= 0 && value <= MAX_VALUE_US)) {
@@ -142,14 +142,14 @@ export class MetricsRecorder {
   }
 
   /** First value of a metric: its histogram is created here, off the steady-state path. */
-  private open(name: HistogramName): Histogram {
+  private open(name: HistogramKey): Histogram {
     this.assertUsable();
     const histogram = createRecordingHistogram();
     this.interval.set(name, histogram);
     return histogram;
   }
 
-  private closedHistogram(name: HistogramName): Histogram {
+  private closedHistogram(name: HistogramKey): Histogram {
     let histogram = this.closed.get(name);
     if (histogram === undefined) {
       histogram = createAccumulatingHistogram();
@@ -163,7 +163,7 @@ export class MetricsRecorder {
    * (by decoding both) because a wasm histogram cannot be added to a JavaScript one and a
    * temporary wasm one would need its own `destroy()` on every path.
    */
-  private encodeTotal(name: HistogramName): string | undefined {
+  private encodeTotal(name: HistogramKey): string | undefined {
     const parts = [this.closed.get(name), this.interval.get(name)].filter(
       (h): h is Histogram => h !== undefined && h.totalCount > 0,
     );

@@ -25,6 +25,12 @@ export const HISTOGRAM_NAMES = [
 
 export type HistogramName = (typeof HISTOGRAM_NAMES)[number];
 
+/** A monitor group's own fan-in histogram, `groups.<name>.fanIn`, beside the run's `fanIn`. */
+export type GroupHistogramName = `groups.${string}.fanIn`;
+
+/** Every key a snapshot's histograms may have. */
+export type HistogramKey = HistogramName | GroupHistogramName;
+
 /**
  * Counters, keyed by dotted names, summed when merged. Well-known keys:
  * `connect.attempted`, `connect.ok`, `connect.failed.tcp`, `connect.failed.tls`,
@@ -49,5 +55,5 @@ export interface MetricsSnapshot {
    */
   gauges: Record<string, number>;
   /** Histograms in hdr-histogram-js's compressed base64 encoding, keyed by metric name. */
-  histograms: Partial<Record<HistogramName, string>>;
+  histograms: Partial<Record<HistogramName, string>> & Record<GroupHistogramName, string>;
 }

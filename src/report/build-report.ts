@@ -5,7 +5,7 @@ import { FleetbenchError } from '../errors.js';
 import type { AccountingVerdict } from '../metrics/accounting.js';
 import type { LoadGeneratorHealth } from '../metrics/health.js';
 import { summarize } from '../metrics/merge.js';
-import type { HistogramName, MetricsSnapshot } from '../metrics/types.js';
+import type { HistogramKey, MetricsSnapshot } from '../metrics/types.js';
 import {
   REPORT_FORMAT_VERSION,
   type FailureSample,
@@ -135,7 +135,7 @@ export function buildReport(input: BuildReportInput): ReportDocument {
 /** Adds the histogram summaries to a snapshot. */
 export function reportMetrics(snapshot: MetricsSnapshot): ReportMetrics {
   const latency: ReportMetrics['latency'] = {};
-  for (const [name, encoded] of Object.entries(snapshot.histograms) as [HistogramName, string][]) {
+  for (const [name, encoded] of Object.entries(snapshot.histograms) as [HistogramKey, string][]) {
     latency[name] = summarize(encoded);
   }
   return { ...snapshot, latency };

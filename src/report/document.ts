@@ -7,7 +7,7 @@
 import type { AccountingVerdict } from '../metrics/accounting.js';
 import type { HistogramSummary } from '../metrics/merge.js';
 import type { LoadGeneratorHealth } from '../metrics/health.js';
-import type { HistogramName, MetricsSnapshot } from '../metrics/types.js';
+import type { GroupHistogramName, HistogramName, MetricsSnapshot } from '../metrics/types.js';
 import type { RunIdentity, ShardRef } from './run-identity.js';
 
 export type { RunIdentity, ShardRef } from './run-identity.js';
@@ -128,7 +128,8 @@ export interface TimeSeries {
  */
 export interface ReportMetrics extends MetricsSnapshot {
   /** Per-histogram summary, microseconds, derived from `histograms`. */
-  latency: Partial<Record<HistogramName, HistogramSummary>>;
+  latency: Partial<Record<HistogramName, HistogramSummary>> &
+    Record<GroupHistogramName, HistogramSummary>;
 }
 
 /** The report document, format 1. */

@@ -5,7 +5,8 @@
  *
  * Forms, each resolved against a report's whole-run metrics:
  * - `<histogram>.<stat>`: `count`, `min`, `mean`, `max`, or a percentile `p<0..100>` such as
- *   `p50`, `p99`, `p99.9`, `p99.99` (also `median`). Latencies in microseconds.
+ *   `p50`, `p99`, `p99.9`, `p99.99` (also `median`). Latencies in microseconds. A monitor
+ *   group's own fan-in histogram is `groups.<name>.fanIn`.
  * - any counter key, e.g. `connect.ok`, `messages.received`, `groups.fleet.connect.failed.tls`.
  *   A counter of a known family (`connect.`, `connection.`, `reconnect.`, `storm.`, `messages.`,
  *   `commands.`, `fanIn.`, `wills.`, `subscribe.`, `metrics.`, `schedule.`, the handshake
@@ -24,7 +25,13 @@
 
 import { FleetbenchError } from '../errors.js';
 import { decodeHistogram } from '../metrics/histogram.js';
-import { HISTOGRAM_NAMES, type HistogramName, type MetricsSnapshot } from '../metrics/types.js';
+import {
+  HISTOGRAM_NAMES,
+  type GroupHistogramName,
+  type HistogramKey,
+  type HistogramName,
+  type MetricsSnapshot,
+} from '../metrics/types.js';
 import type { JsHistogram } from 'hdr-histogram-js';
 
 /** The unit of a resolved value. */
@@ -45,7 +52,7 @@ export type MetricDirection = 'lower-is-better' | 'higher-is-better' | 'neutral'
 
 /** A metric path, parsed; no report needed, so a scenario can check its paths before a run. */
 export type MetricPath =
-  | { kind: 'histogram'; path: string; histogram: HistogramName; stat: HistogramStat }
+  | { kind: 'histogram'; path: string; histogram: HistogramKey; stat: HistogramStat }
   | { kind: 'counter'; path: string; key: string }
   | { kind: 'rate'; path: string; key: string; over: readonly string[] }
   | { kind: 'per-sec'; path: string; key: string }
@@ -93,6 +100,13 @@ const FORMS_HINT =
 export function parseMetricPath(path: string): MetricPath {
   const text = path.trim();
   if (text === 'duration') return { kind: 'duration', path };
+
+  // A monitor group's own fan-in histogram: `groups.<name>.fanIn.p99`.
+  const own = /^(groups\.[^.]+\.fanIn)\.([^.].*)$/.exec(text);
+  if (own?.[1] !== undefined && own[2] !== undefined && STAT_LIKE.test(own[2])) {
+    const histogram = own[1] as GroupHistogramName;
+    return { kind: 'histogram', path, histogram, stat: parseStat(own[2], path) };
+  }
 
   const dot = text.indexOf('.');
   const head = text.slice(0, dot);
@@ -223,7 +237,7 @@ function counterValue(metrics: MetricsSnapshot, key: string, path: string): numb
 
 function resolveHistogram(
   metrics: MetricsSnapshot,
-  name: HistogramName,
+  name: HistogramKey,
   stat: HistogramStat,
   path: string,
 ): ResolvedMetric {

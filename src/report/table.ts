@@ -3,8 +3,9 @@
  * A pure function of the report, at most 100 columns wide; the caller decides where it goes.
  */
 
-import { HISTOGRAM_NAMES, type HistogramName } from '../metrics/types.js';
+import { HISTOGRAM_NAMES, type GroupHistogramName, type HistogramName } from '../metrics/types.js';
 import { connackReason } from './connack.js';
+import type { HistogramSummary } from '../metrics/merge.js';
 import type { ReportDocument } from './document.js';
 import {
   fitLine,
@@ -208,11 +209,19 @@ function latencyTable(report: ReportDocument): string {
 
   const head = ['latency (ms)', 'count', 'mean', 'p50', 'p90', 'p99', 'p99.9', 'max'];
   const table = newTable(head, ['left', ...head.slice(1).map(() => 'right' as const)]);
-  for (const name of names) {
-    const s = latency[name];
-    if (s === undefined) continue;
+  const rows: [string, HistogramSummary | undefined][] = names.map((n) => [
+    LATENCY_LABELS[n],
+    latency[n],
+  ]);
+  // Each monitor group's own fan-in, under the run's.
+  for (const key of Object.keys(latency).sort()) {
+    const group = /^groups\.([^.]+)\.fanIn$/.exec(key)?.[1];
+    if (group !== undefined) rows.push([`  fan-in ${group}`, latency[key as GroupHistogramName]]);
+  }
+  for (const [label, s] of rows) {
+    if (s === undefined || s.count === 0) continue;
     const values = [s.meanUs, s.p50Us, s.p90Us, s.p99Us, s.p999Us, s.maxUs].map(formatMs);
-    table.push([LATENCY_LABELS[name], formatCount(s.count), ...values]);
+    table.push([fitLine(label, 24), formatCount(s.count), ...values]);
   }
   return table.toString();
 }

@@ -131,9 +131,15 @@ export function describePlan(plan: Plan): string[] {
   ];
   if (plan.traffic !== false) {
     const tr = plan.traffic;
+    const plain = plan.groups.every(
+      (g) => g.behaviour === 'telemetry' && g.traffic?.topic === tr.topic,
+    );
     lines.push(
-      `  traffic: each device publishes ${tr.payloadBytes} B at QoS ${tr.qos} every ` +
-        `${tr.intervalMs} ms to ${tr.topic} and receives it back`,
+      plain
+        ? `  traffic: each device publishes ${tr.payloadBytes} B at QoS ${tr.qos} every ` +
+            `${tr.intervalMs} ms to ${tr.topic} and receives it back`
+        : `  traffic: telemetry devices publish every ${tr.intervalMs} ms and receive each ` +
+            'message back; each group line above says what its devices do',
     );
   }
   const pool = plan.sourceAddresses;

@@ -1,7 +1,8 @@
 /**
  * Wildcard monitors: backend clients subscribed to filters over many devices' traffic, which
  * measure the fan-in: every message they receive (`fanIn.received`, also per group as
- * `groups.<name>.fanIn.received`) and its latency from the publisher's send (`fanIn`). A
+ * `groups.<name>.fanIn.received`) and its latency from the publisher's send (`fanIn`, and
+ * `groups.<name>.fanIn` per monitor group). A
  * message on one of the wills' filters is a last will (`wills.received`). Monitors count
  * arrivals; loss and duplicates are accounted on each publisher's own stream.
  */
@@ -39,7 +40,7 @@ export class MonitorTraffic {
   ): void {
     const now = process.hrtime.bigint();
     const { recorder } = this.metrics;
-    const prefix = device.group.prefix;
+    const prefix = device.group.prefix as `groups.${string}.`;
     if (wills.length > 0 && wills.some((f) => topicMatches(f, topic))) {
       const kind = retained ? 'wills.retained' : 'wills.received';
       recorder.count(kind);
@@ -53,6 +54,8 @@ export class MonitorTraffic {
     if (retained) return;
     const h = headerOf(payload);
     if (h.length < HEADER_BYTES) return;
-    recorder.record('fanIn', Number(now - h.readBigUInt64BE(8)) / 1000);
+    const us = Number(now - h.readBigUInt64BE(8)) / 1000;
+    recorder.record('fanIn', us);
+    recorder.record(`${prefix}fanIn`, us);
   }
 }

@@ -162,10 +162,14 @@ export class SliceRun {
     const startMs = this.nowMs();
     this.setPublishing(phase, startMs);
     const done = this.beginPhase(phase, startMs);
+    // A tick that comes late (a loaded machine) must not send what is due after a timed
+    // phase's end: the phase's traffic is what its duration says.
+    const timed = phase.type === 'steady' || phase.type === 'hold';
+    const endMs = timed ? startMs + phase.durationSec * 1000 : Infinity;
     while (this.stoppedBy === null) {
       const now = this.nowMs();
       this.fleet.startDueConnects(now);
-      this.fleet.traffic?.advance(now);
+      this.fleet.traffic?.advance(Math.min(now, endMs));
       if (done(now)) return;
       await sleep(TICK_MS);
     }

@@ -217,6 +217,13 @@ describe('metric paths of group behaviours', () => {
       stat: { percentile: 99 },
     });
     assert.equal(value('fanIn.p99'), null, 'nothing measured');
+    assert.deepEqual(parseMetricPath('groups.mon.fanIn.p99.9'), {
+      kind: 'histogram',
+      path: 'groups.mon.fanIn.p99.9',
+      histogram: 'groups.mon.fanIn',
+      stat: { percentile: 99.9 },
+    });
+    assert.equal(parseMetricPath('groups.mon.fanIn.received').kind, 'counter');
     assert.equal(directionOf('commands.lost'), 'lower-is-better');
     assert.equal(directionOf('commands.received.rate'), 'higher-is-better');
     const listed = listMetricPaths([{ metrics: report.metrics, durationMs: 10_000 }]);
