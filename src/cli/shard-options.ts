@@ -6,6 +6,7 @@
 
 import type { Argv } from 'yargs';
 import { FleetbenchError } from '../errors.js';
+import { parseClockServer } from '../coordinator/clock-offset.js';
 import { resolveStartAt } from '../coordinator/start-at.js';
 import { checkRunId } from '../coordinator/run-id.js';
 import { MAX_SHARDS, resolveShardSpec } from '../scenario/shard.js';
@@ -20,6 +21,7 @@ export interface ShardArgs {
   'local-shards': number | undefined;
   'source-addresses': string | undefined;
   'report-json-line': boolean;
+  'clock-server': string | undefined;
 }
 
 /** Adds the options to the `run` command. */
@@ -50,6 +52,10 @@ export function withShardOptions<T>(y: Argv<T>): Argv<T & ShardArgs> {
       type: 'string',
       describe: 'Local addresses to bind, a list or a range (overrides connect.sourceAddresses)',
     })
+    .option('clock-server', {
+      type: 'string',
+      describe: 'NTP server to measure the clock offset against (default FLEETBENCH_CLOCK_SERVER)',
+    })
     .option('report-json-line', {
       type: 'boolean',
       default: false,
@@ -63,6 +69,8 @@ export interface ShardSettings {
   runId: string | undefined;
   startAt: Date | undefined;
   localShards: number | undefined;
+  /** `host[:port]` of an SNTP server, or undefined. */
+  clockServer: string | undefined;
 }
 
 /**
@@ -93,7 +101,9 @@ export function resolveShardArgs(args: ShardArgs, env: NodeJS.ProcessEnv): Shard
       throw usage('--local-shards starts its own shards: give it without --shard or --shards');
     }
   }
-  return { shard, runId, startAt, localShards: local };
+  const clockServer = args['clock-server'] ?? nonEmpty(env.FLEETBENCH_CLOCK_SERVER);
+  if (clockServer !== undefined) parseClockServer(clockServer);
+  return { shard, runId, startAt, localShards: local, clockServer };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

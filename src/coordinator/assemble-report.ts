@@ -125,7 +125,7 @@ export function assembleReport(input: AssembleInput): ReportDocument {
   const phases = phaseReports(plan, results, input.startNs);
   const thresholds = evaluateThresholds(
     plan.thresholds,
-    { metrics, durationMs },
+    { metrics, durationMs, ...(input.run ? { run: input.run } : {}) },
     phases,
     input.abortedBy ?? null,
   );

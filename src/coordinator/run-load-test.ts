@@ -18,6 +18,8 @@ import { runFleet } from './fleet-run.js';
 import { isLoopback, readTcpCounters, tcpCountersDelta, kernelWarning } from './kernel-counters.js';
 import { checkPortRange, readPortRange } from './port-preflight.js';
 import { checkOpenFiles, preflightTarget, readOpenFileLimit } from './preflight.js';
+import { FleetbenchError } from '../errors.js';
+import { measureClockOffset } from './clock-offset.js';
 import { resolveRunId, type RunIdSource } from './run-id.js';
 import type { StartRecord } from './start-at.js';
 import { saveReport, type SavedReport } from './save-report.js';
@@ -63,6 +65,11 @@ export interface RunLoadTestOptions {
    * wait for it; the report records how late this process was. Default: start when ready.
    */
   startAt?: Date;
+  /**
+   * An SNTP server (`host[:port]`) to measure this machine's clock offset against before the
+   * run (`--clock-server`); the agreed start is then kept by the server's clock. Default none.
+   */
+  clockServer?: string;
 }
 
 /**
@@ -86,12 +93,20 @@ export async function runLoadTest(options: RunLoadTestOptions): Promise<RunLoadT
   const outDir = options.outDir ?? 'reports';
   const certsDir = options.certsDir ?? 'certs';
   const runId = resolveRunId(options.plan, options.runId, options.startAt, new Date());
+  const clock = options.clockServer === undefined ? undefined : await clockOf(options.clockServer);
   await checkWritable(outDir);
   checkOpenFiles(options.plan, await readOpenFileLimit());
   checkPortRange(options.plan, await readPortRange());
 
   const plan = structuredClone(options.plan);
   const warnings: string[] = [];
+  if (clock !== undefined && clock.offsetMs === null) {
+    warnings.push(
+      `clock offset not measured against ${clock.server}: ${clock.error ?? 'no answer'}; ` +
+        'this shard kept the agreed start by its own clock',
+    );
+    log.warn(warnings[warnings.length - 1] ?? '');
+  }
   if (plan.tls.insecure) {
     warnings.push('tls.insecure is set: the broker certificate host name is not checked');
     log.warn(warnings[warnings.length - 1] ?? '');
@@ -119,6 +134,7 @@ export async function runLoadTest(options: RunLoadTestOptions): Promise<RunLoadT
     return await execute(plan, identities, {
       ...options,
       run: runId,
+      clock,
       logger: log,
       outDir,
       warnings,
@@ -145,6 +161,7 @@ interface ExecuteOptions extends RunLoadTestOptions {
   /** Wall time of the per-device preflight, ms (0 when there was none). */
   preflightMs: number;
   run: { id: string; source: RunIdSource };
+  clock: MeasuredClock | undefined;
 }
 
 async function execute(
@@ -157,7 +174,11 @@ async function execute(
   const outcome = await runFleet(plan, identities, {
     logger: options.logger,
     startDelayMs: START_DELAY_MS,
-    startAt: options.startAt,
+    // The agreed instant by the time server's clock, on this machine's clock.
+    startAt:
+      options.startAt === undefined
+        ? undefined
+        : new Date(options.startAt.getTime() - (options.clock?.offsetMs ?? 0)),
     snapshotIntervalMs: options.snapshotIntervalMs ?? 1000,
     signal: options.signal,
     forceSignal: options.forceSignal,
@@ -194,7 +215,18 @@ async function execute(
       id: options.run.id,
       idSource: options.run.source,
       shard: { index: plan.shard.index, count: plan.shard.count, devices: plan.shard.devices },
-      ...(outcome.start === null ? {} : { start: outcome.start }),
+      ...(outcome.start === null || options.startAt === undefined
+        ? {}
+        : { start: { ...outcome.start, at: options.startAt.toISOString() } }),
+      ...(options.clock === undefined
+        ? {}
+        : {
+            clock: {
+              server: options.clock.server,
+              offsetMs: options.clock.offsetMs,
+              roundTripMs: options.clock.roundTripMs,
+            },
+          }),
     },
   });
   return { report, ...(await saveReport(options.outDir, report)) };
@@ -208,4 +240,22 @@ function lateStartWarning(start: StartRecord | null): string[] {
       `${start.at}: its devices were ready ${Math.round(-start.readyBeforeMs)} ms after it; ` +
       'give the shards more time (a later --start-at), or its phases lag the others',
   ];
+}
+
+/** A clock offset, or why it could not be measured. */
+interface MeasuredClock {
+  server: string;
+  offsetMs: number | null;
+  roundTripMs: number | null;
+  error?: string;
+}
+
+async function clockOf(server: string): Promise<MeasuredClock> {
+  try {
+    return await measureClockOffset(server);
+  } catch (err) {
+    if (err instanceof FleetbenchError && err.code === 'E_USAGE') throw err;
+    const error = err instanceof Error ? err.message : String(err);
+    return { server, offsetMs: null, roundTripMs: null, error };
+  }
 }

@@ -3,6 +3,7 @@
  * and the `abortOnFail` rules against the running totals while the run goes on.
  */
 
+import type { MetricSource } from '../report/metric-path.js';
 import type { MetricsSnapshot } from '../metrics/types.js';
 import type { PhaseInput, ThresholdVerdict } from '../report/document.js';
 import { evaluateThreshold, type ThresholdPlan } from '../scenario/thresholds.js';
@@ -14,7 +15,7 @@ import { evaluateThreshold, type ThresholdPlan } from '../scenario/thresholds.js
  */
 export function evaluateThresholds(
   thresholds: readonly ThresholdPlan[],
-  run: { metrics: MetricsSnapshot; durationMs: number },
+  run: MetricSource,
   phases: readonly PhaseInput[],
   abortedBy: string | null,
 ): ThresholdVerdict[] {

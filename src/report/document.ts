@@ -212,6 +212,8 @@ export interface MergedSource {
   partial: boolean;
   /** Its shard (absent for reports of older versions). */
   shard?: ShardRef;
+  /** Its measured clock offset, ms (`run.clock.offsetMs`), when it measured one. */
+  clockOffsetMs?: number | null;
 }
 
 /** Something the broker let through that it should have refused (issue 3). */

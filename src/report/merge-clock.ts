@@ -30,14 +30,27 @@ export function clockOrigin(report: ReportDocument): ClockOrigin {
 
 /**
  * How far to move each report's instants to put them on the clock of `reference`: 0 for a
- * report of the reference's host, else the difference of their wall-clock origins.
+ * report of the reference's host, else the difference of their wall-clock origins (corrected
+ * by their measured clock offsets when both have one from the same server).
  */
 export function clockShift(report: ReportDocument, reference: ReportDocument): bigint {
   if (report.host.hostname === reference.host.hostname) return 0n;
   const own = clockOrigin(report);
   const ref = clockOrigin(reference);
-  const wallDeltaNs = BigInt(Math.round((own.wallMs - ref.wallMs) * 1e6));
+  const wallDeltaMs = own.wallMs - ref.wallMs + measuredSkewMs(report, reference);
+  const wallDeltaNs = BigInt(Math.round(wallDeltaMs * 1e6));
   return ref.ns + wallDeltaNs - own.ns;
+}
+
+/**
+ * How far `report`'s wall clock was behind `reference`'s, ms, when both measured their offset
+ * against the same time server (`run.clock`); else 0 (their clocks are taken as they are).
+ */
+export function measuredSkewMs(report: ReportDocument, reference: ReportDocument): number {
+  const a = report.run?.clock;
+  const b = reference.run?.clock;
+  if (a?.offsetMs == null || b?.offsetMs == null || a.server !== b.server) return 0;
+  return a.offsetMs - b.offsetMs;
 }
 
 /** A snapshot with its instants moved by `shiftNs`. */

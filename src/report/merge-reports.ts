@@ -79,7 +79,7 @@ export function mergeReports(
   const startedMs = Math.min(...inputs.map((i) => Date.parse(i.report.startedAt)));
   const endedMs = Math.max(...inputs.map((i) => Date.parse(i.report.endedAt)));
   const durationMs = endedMs - startedMs;
-  const thresholds = rejudge(reference, { metrics, durationMs }, phases);
+  const thresholds = rejudge(reference, { metrics, durationMs, run }, phases);
 
   return buildReport({
     scenario: reference.scenario,
@@ -172,6 +172,15 @@ function mergedWarnings(inputs: readonly MergeInput[]): string[] {
   if (embedded) {
     warnings.push('each shard ran its own embedded broker: the merged run loaded several brokers');
   }
+  const hosts = new Set(inputs.map((i) => i.report.host.hostname));
+  const servers = new Set(inputs.map((i) => i.report.run?.clock?.server ?? null));
+  const measured = inputs.every((i) => typeof i.report.run?.clock?.offsetMs === 'number');
+  if (hosts.size > 1 && !(measured && servers.size === 1)) {
+    warnings.push(
+      `shards ran on ${hosts.size} hosts whose clock offsets were not measured against one ` +
+        'server (--clock-server): their time series are aligned by their own wall clocks',
+    );
+  }
   return warnings;
 }
 
@@ -190,7 +199,11 @@ export function mergeFailureSamples(lists: readonly FailureSample[][]): FailureS
 /** The reference's thresholds, judged again on the merged numbers (shard verdicts do not add). */
 function rejudge(
   reference: ReportDocument,
-  run: { metrics: ReportDocument['metrics'] | PhaseInput['metrics']; durationMs: number },
+  run: {
+    metrics: ReportDocument['metrics'] | PhaseInput['metrics'];
+    durationMs: number;
+    run: RunIdentity;
+  },
   phases: readonly PhaseInput[],
 ): ThresholdVerdict[] | undefined {
   const verdicts = reference.thresholds;
@@ -241,5 +254,6 @@ function describeSource(s: MergeInput): MergedSource {
     devices: r.options.devices,
     partial: r.partial !== null,
     ...(r.run?.shard ? { shard: { index: r.run.shard.index, count: r.run.shard.count } } : {}),
+    ...(r.run?.clock ? { clockOffsetMs: r.run.clock.offsetMs } : {}),
   };
 }

@@ -8,7 +8,7 @@ import { FleetbenchError } from '../errors.js';
 import { mergeSnapshots } from '../metrics/merge.js';
 import type { MetricsSnapshot } from '../metrics/types.js';
 import type { PhaseInput, ReportDocument, TimeSeries } from './document.js';
-import { clockOrigin, shiftSnapshot } from './merge-clock.js';
+import { clockOrigin, measuredSkewMs, shiftSnapshot } from './merge-clock.js';
 
 /** A shard report with the shift that puts its instants on the merged clock. */
 export interface ShiftedReport {
@@ -48,7 +48,10 @@ export function mergeTimeSeries(shards: readonly ShiftedReport[]): TimeSeries | 
       );
     }
     const ownOriginNs = BigInt(series.startNs);
-    const offsetMs = clockOrigin(shard.report).wallMs - origin.wallMs;
+    const offsetMs =
+      clockOrigin(shard.report).wallMs -
+      origin.wallMs +
+      measuredSkewMs(shard.report, reference.report);
     const sameClock = shard.shiftNs === 0n && reference.shiftNs === 0n;
     const offsetIntervals = sameClock
       ? Math.round(Number(ownOriginNs - originNs) / 1e6 / intervalMs)

@@ -21,6 +21,9 @@
  *   `connect.failed.rate` is failed / attempted, 0..1.
  * - `<counter>.perSec`: the counter over the run's duration, events per second.
  * - `duration`: the run's duration, ms.
+ * - `shard.startLatenessMs`: how late the shard started against the agreed start, ms (a merged
+ *   report: the latest shard); `shard.clockOffsetMs`: its measured clock offset, ms. Null
+ *   when the run had no agreed start or measured no offset.
  */
 
 import { FleetbenchError } from '../errors.js';
@@ -33,6 +36,7 @@ import {
   type MetricsSnapshot,
 } from '../metrics/types.js';
 import type { JsHistogram } from 'hdr-histogram-js';
+import type { RunIdentity } from './run-identity.js';
 
 /** The unit of a resolved value. */
 export type MetricUnit =
@@ -56,7 +60,11 @@ export type MetricPath =
   | { kind: 'counter'; path: string; key: string }
   | { kind: 'rate'; path: string; key: string; over: readonly string[] }
   | { kind: 'per-sec'; path: string; key: string }
-  | { kind: 'duration'; path: string };
+  | { kind: 'duration'; path: string }
+  | { kind: 'shard'; path: string; field: ShardField };
+
+/** A per-shard figure of the report's `run` section. */
+export type ShardField = 'startLatenessMs' | 'clockOffsetMs';
 
 /** A statistic of a histogram: `count`, `min`, `mean`, `max` or a percentile 0..100. */
 export type HistogramStat = 'count' | 'min' | 'mean' | 'max' | { percentile: number };
@@ -79,6 +87,8 @@ export interface MetricSource {
   metrics: MetricsSnapshot;
   /** Length of the stretch, ms (the denominator of `.perSec`). */
   durationMs: number;
+  /** The report's run section, for `shard.*`; absent for a stretch of a run. */
+  run?: RunIdentity;
 }
 
 /** Counter families whose absent counters mean "never moved". */
@@ -89,7 +99,8 @@ const STAT_LIKE = /^(count|min|mean|max|median|p[\d.]+)$/;
 const FORMS_HINT =
   'write <histogram>.<count|min|mean|max|p50|p99|p99.9> (histograms: ' +
   `${HISTOGRAM_NAMES.join(', ')}), a counter key such as connect.ok, ` +
-  '<counter>.rate (e.g. connect.failed.rate), <counter>.perSec, or duration';
+  '<counter>.rate (e.g. connect.failed.rate), <counter>.perSec, duration, ' +
+  'shard.startLatenessMs or shard.clockOffsetMs';
 
 /**
  * Parses a metric path.
@@ -100,6 +111,9 @@ const FORMS_HINT =
 export function parseMetricPath(path: string): MetricPath {
   const text = path.trim();
   if (text === 'duration') return { kind: 'duration', path };
+  if (text === 'shard.startLatenessMs' || text === 'shard.clockOffsetMs') {
+    return { kind: 'shard', path, field: text.slice('shard.'.length) as ShardField };
+  }
 
   // A monitor group's own fan-in histogram: `groups.<name>.fanIn.p99`.
   const own = /^(groups\.[^.]+\.fanIn)\.([^.].*)$/.exec(text);
@@ -182,6 +196,15 @@ export function resolveMetric(source: MetricSource, path: string | MetricPath): 
   switch (parsed.kind) {
     case 'duration':
       return { path: shown, value: source.durationMs, unit: 'ms', direction: 'neutral' };
+    case 'shard': {
+      const run = source.run;
+      const value =
+        parsed.field === 'startLatenessMs'
+          ? (run?.start?.latenessMs ?? null)
+          : (run?.clock?.offsetMs ?? null);
+      const direction = parsed.field === 'startLatenessMs' ? 'lower-is-better' : 'neutral';
+      return { path: shown, value, unit: 'ms', direction };
+    }
     case 'histogram':
       return resolveHistogram(source.metrics, parsed.histogram, parsed.stat, shown);
     case 'counter':
@@ -209,6 +232,7 @@ export function resolveMetric(source: MetricSource, path: string | MetricPath): 
 export function metricUnit(path: MetricPath): MetricUnit {
   switch (path.kind) {
     case 'duration':
+    case 'shard':
       return 'ms';
     case 'histogram':
       return path.stat === 'count' ? 'count' : 'us';

@@ -31,6 +31,19 @@ export interface RunIdentity {
    * A synchronised start (`--start-at`/`--start-delay`): the agreed instant and how this
    * shard kept it; for a merged report, the latest shard's lateness.
    */
+  /**
+   * This machine's clock against a time server (`--clock-server`, SNTP), measured before the
+   * run; absent when none was named. Shards that measured against one server start by its
+   * clock, and merge aligns them by it.
+   */
+  clock?: {
+    /** `host:port`. */
+    server: string;
+    /** Server time minus this machine's, ms; null when the server did not answer. */
+    offsetMs: number | null;
+    /** Round trip of the exchange, ms: the offset is right to within half of it. */
+    roundTripMs: number | null;
+  };
   start?: {
     /** The agreed start, ISO 8601. */
     at: string;

@@ -95,7 +95,7 @@ export function parseThreshold(
 /** The unit a metric kind is resolved in. */
 function metricUnit(path: MetricPath): 'us' | 'ms' | 'count' | 'ratio' | 'per-sec' {
   if (path.kind === 'histogram') return path.stat === 'count' ? 'count' : 'us';
-  if (path.kind === 'duration') return 'ms';
+  if (path.kind === 'duration' || path.kind === 'shard') return 'ms';
   if (path.kind === 'rate') return 'ratio';
   if (path.kind === 'per-sec') return 'per-sec';
   return 'count';

@@ -17,9 +17,12 @@ import { mergeEncoded, summarize } from '../../src/metrics/merge.js';
 import type { ReportDocument } from '../../src/report/document.js';
 import { runCli, startCli, type CliExit } from '../helpers/cli.js';
 import { mosquittoSuite } from '../helpers/mosquitto-suite.js';
+import { startSntpServer, type SntpServer } from '../helpers/sntp-server.js';
 
 const DEVICES = 240;
 const SHARDS = 3;
+/** How far ahead the test's time server's clock is, ms. */
+const SKEW_MS = 250;
 
 /** A launch's merged report and its shard reports, in shard order. */
 interface Launch {
@@ -53,6 +56,7 @@ describe('three local shard processes against one Mosquitto', async () => {
   const suite = await mosquittoSuite(['log_type notice']);
   const skip = suite.skip;
   let dir = '';
+  let sntp: SntpServer | undefined;
   let proof: Launch;
   let broken: Launch;
   let brokenPid = -1;
@@ -79,14 +83,16 @@ describe('three local shard processes against one Mosquitto', async () => {
   };
 
   after(async () => {
+    await sntp?.close();
     if (dir !== '') await rm(dir, { recursive: true, force: true });
   });
 
   before(async () => {
     if (skip) return;
     dir = await mkdtemp(path.join(os.tmpdir(), 'fleetbench-local-shards-'));
+    sntp = await startSntpServer(SKEW_MS);
     const a = await launchArgs('proof', scenario(DEVICES, 2));
-    const exit = await runCli(a.args, dir, 90_000);
+    const exit = await runCli([...a.args, '--clock-server', sntp.address], dir, 90_000);
     assert.equal(exit.code, 0, exit.stderr);
     proof = await collect(a.out, { ...exit, signal: null });
 
@@ -143,10 +149,18 @@ describe('three local shard processes against one Mosquitto', async () => {
       assert.deepEqual(run.shard, { index: i, count: SHARDS, devices: DEVICES / SHARDS });
       assert.deepEqual(s.report.options.shardSourceAddresses, [`127.0.0.${2 + i}`]);
       assert.equal(run.start?.at, shards[0]?.report.run?.start?.at);
-      // Phases line up: every shard's series starts at the agreed instant (or later, if late).
+      // Each shard measured its clock against the time server (250 ms ahead of this machine).
+      const clock = run.clock ?? assert.fail('no clock offset');
+      assert.equal(clock.server, sntp?.address);
+      const offset = clock.offsetMs ?? assert.fail('offset not measured');
+      assert.ok(Math.abs(offset - SKEW_MS) <= (clock.roundTripMs ?? 0) / 2 + 1, `offset ${offset}`);
+      // Phases line up: every shard's series starts at the agreed instant by the server's
+      // clock, i.e. that much earlier by this machine's (or later, if the shard was late).
       const late = run.start?.latenessMs ?? -1;
       assert.ok(late >= 0);
-      if (late === 0) assert.equal(s.report.timeSeries?.startedAt, run.start?.at);
+      const started = Date.parse(s.report.timeSeries?.startedAt ?? '');
+      const agreedHere = Date.parse(run.start?.at ?? '') - offset;
+      if (late === 0) assert.ok(Math.abs(started - agreedHere) <= 1, `${started} vs ${agreedHere}`);
     });
   });
 

@@ -212,6 +212,46 @@ describe('mergeReports', () => {
     assert.equal(merged.durationMs, 6000);
   });
 
+  it('undoes a host clock 2 s ahead when both shards measured it against one server', () => {
+    // Shard b ran at the same moment as a, but its host's clock read 2 s later.
+    const b = reportOf(events, (e) => e.shard === 1, {
+      originNs: 5n * S,
+      wall: '2026-12-04T01:00:02.000Z',
+      hostname: 'two',
+      devices: 1000,
+    });
+    const clock = (offsetMs: number) => ({ server: 'ntp:123', offsetMs, roundTripMs: 1 });
+    const withClock = (r: ReportDocument, index: number, offsetMs: number): ReportDocument => {
+      const run = asShard(r, index).run ?? assert.fail('no run');
+      return { ...r, run: { ...run, clock: clock(offsetMs) } };
+    };
+    const merged = mergeReports([
+      { file: 'a.json', report: withClock(shardA(), 0, 0) },
+      { file: 'b.json', report: withClock(b, 1, -2000) },
+    ]);
+    const series = merged.timeSeries ?? assert.fail('no time series');
+    const expected = single.timeSeries ?? assert.fail('no time series');
+    assert.equal(series.intervals.length, 4);
+    series.intervals.forEach((interval, i) => {
+      assertSameMetrics(interval, expected.intervals[i] as MetricsSnapshot, `interval ${i}`);
+    });
+    assert.deepEqual(
+      merged.mergedFrom?.map((m) => m.clockOffsetMs),
+      [0, -2000],
+    );
+    assert.ok(!merged.warnings.some((w) => /clock offsets were not measured/.test(w)));
+
+    // Without the offsets, the same shards are 2 s apart, and the merge says why.
+    const unmeasured = mergeReports([
+      { file: 'a.json', report: asShard(shardA(), 0) },
+      { file: 'b.json', report: asShard(b, 1) },
+    ]);
+    assert.equal(unmeasured.timeSeries?.intervals.length, 6);
+    assert.ok(
+      unmeasured.warnings.some((w) => /2 hosts whose clock offsets were not measured/.test(w)),
+    );
+  });
+
   it('refuses other scenarios, other runs, a shard twice or missing, naming the files', () => {
     const a = asShard(sampleReport(), 0);
     const other = sampleReport({ scenario: { name: 'soak', file: null, sha256: null } });

@@ -2,8 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { resolveStartAt, startDelayMs } from '../../src/coordinator/start-at.js';
-import { resolveShardArgs, type ShardArgs } from '../../src/cli/shard-options.js';
+import { resolveShardArgs } from '../../src/cli/shard-options.js';
+import { shardArgs } from '../helpers/shard-args.js';
 import { FleetbenchError } from '../../src/errors.js';
+import { resolveMetric } from '../../src/report/metric-path.js';
+import type { RunIdentity } from '../../src/report/run-identity.js';
+import { evaluateThreshold, parseThreshold } from '../../src/scenario/thresholds.js';
 
 const NOW = new Date('2026-12-04T03:30:00.000Z');
 
@@ -56,17 +60,7 @@ describe('agreed start', () => {
 });
 
 describe('run options of sharded runs', () => {
-  const args = (o: Partial<ShardArgs>): ShardArgs => ({
-    shard: undefined,
-    shards: undefined,
-    'run-id': undefined,
-    'start-at': undefined,
-    'start-delay': undefined,
-    'local-shards': undefined,
-    'source-addresses': undefined,
-    'report-json-line': false,
-    ...o,
-  });
+  const args = shardArgs;
 
   test('an Indexed Job pod: index, total and run id from the environment', () => {
     const env = { JOB_COMPLETION_INDEX: '2', FLEETBENCH_SHARDS: '4', FLEETBENCH_RUN_ID: 'uid-1' };
@@ -92,5 +86,29 @@ describe('run options of sharded runs', () => {
       () => resolveShardArgs(args({}), { FLEETBENCH_RUN_ID: 'a b' }),
       usage(/FLEETBENCH_RUN_ID must be/),
     );
+  });
+});
+
+describe('per-shard metric paths', () => {
+  const run: RunIdentity = {
+    id: 'r',
+    idSource: 'given',
+    shard: { index: 1, count: 2, devices: 10 },
+    start: { at: NOW.toISOString(), latenessMs: 750, readyBeforeMs: -700 },
+    clock: { server: 'ntp:123', offsetMs: -12.5, roundTripMs: 1 },
+  };
+  const source = {
+    metrics: { startNs: '0', endNs: '1', counters: {}, gauges: {}, histograms: {} },
+    durationMs: 1000,
+  };
+
+  test('shard.startLatenessMs and shard.clockOffsetMs resolve from the run section', () => {
+    assert.equal(resolveMetric({ ...source, run }, 'shard.startLatenessMs').value, 750);
+    assert.equal(resolveMetric({ ...source, run }, 'shard.clockOffsetMs').value, -12.5);
+    assert.equal(resolveMetric(source, 'shard.startLatenessMs').value, null);
+    const rule = parseThreshold('shard.startLatenessMs < 500ms', '--threshold');
+    const verdict = evaluateThreshold(rule, { ...source, run });
+    assert.equal(verdict.ok, false);
+    assert.equal(verdict.actual, 750);
   });
 });

@@ -57,6 +57,7 @@ export async function runLocal(
       : ['--worker-heap-mb', String(args['worker-heap-mb'])]),
     ...(args.threshold ?? []).flatMap((t) => ['--threshold', t]),
     ...(sources === undefined ? [] : ['--source-addresses', sources]),
+    ...(settings.clockServer === undefined ? [] : ['--clock-server', settings.clockServer]),
     ...(args.quiet ? ['--quiet'] : []),
   ];
   const what =

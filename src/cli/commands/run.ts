@@ -105,6 +105,7 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
           workerHeapMb: args['worker-heap-mb'],
           runId: settings.runId,
           startAt: settings.startAt,
+          clockServer: settings.clockServer,
           onProgress: panel === undefined ? undefined : (p) => panel.update(p),
         });
         const text = args.json ? JSON.stringify(report, null, 2) : renderSummary(report);
