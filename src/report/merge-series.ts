@@ -21,7 +21,8 @@ export interface ShiftedReport {
  * The shards' time series on the clock of the first (`shards[0]` is the reference): each
  * shard's intervals keep their own order and are placed by the whole number of intervals
  * between its origin and the reference's, so timer jitter cannot make two land in one.
- * Gauges add up across shards (their devices are connected at the same time).
+ * Gauges add up across shards (their devices are connected at the same time); a shard that
+ * missed an interval counts there with its latest gauges.
  *
  * @returns `undefined` when no shard has a time series.
  * @throws FleetbenchError `E_REPORT` naming the file whose interval length differs.
@@ -37,6 +38,7 @@ export function mergeTimeSeries(shards: readonly ShiftedReport[]): TimeSeries | 
   const originNs = origin.ns + reference.shiftNs;
 
   const buckets = new Map<number, MetricsSnapshot[]>();
+  const placed: Map<number, MetricsSnapshot>[] = [];
   for (const shard of withSeries) {
     const series = shard.report.timeSeries as TimeSeries;
     if (series.intervalMs !== intervalMs) {
@@ -56,14 +58,19 @@ export function mergeTimeSeries(shards: readonly ShiftedReport[]): TimeSeries | 
     const offsetIntervals = sameClock
       ? Math.round(Number(ownOriginNs - originNs) / 1e6 / intervalMs)
       : Math.round(offsetMs / intervalMs);
+    const own = new Map<number, MetricsSnapshot>();
     for (const interval of series.intervals) {
       const local = Number((BigInt(interval.startNs) - ownOriginNs) / intervalNs);
       const index = Math.max(0, local) + offsetIntervals;
+      const snapshot = shiftSnapshot(interval, shard.shiftNs);
       const list = buckets.get(index) ?? [];
-      list.push(shiftSnapshot(interval, shard.shiftNs));
+      list.push(snapshot);
       buckets.set(index, list);
+      own.set(index, snapshot);
     }
+    placed.push(own);
   }
+  placed.forEach((own) => carryGauges(own, buckets));
 
   const indexes = [...buckets.keys()].sort((a, b) => a - b);
   return {
@@ -72,6 +79,34 @@ export function mergeTimeSeries(shards: readonly ShiftedReport[]): TimeSeries | 
     startedAt: new Date(origin.wallMs).toISOString(),
     intervals: indexes.map((i) => mergeSnapshots(buckets.get(i) ?? [])),
   };
+}
+
+/**
+ * A shard whose series skips an interval (its coordinator was late, or its grid is offset from
+ * the reference's) still had its devices connected then: from its first interval to its last,
+ * every merged interval it is missing from gets its latest gauges, so the sum across shards
+ * does not dip. Counters and histograms are not carried: they happened once.
+ */
+function carryGauges(
+  own: ReadonlyMap<number, MetricsSnapshot>,
+  buckets: Map<number, MetricsSnapshot[]>,
+): void {
+  const indexes = [...own.keys()].sort((a, b) => a - b);
+  const first = indexes[0];
+  const last = indexes.at(-1);
+  if (first === undefined || last === undefined) return;
+  let gauges: Record<string, number> = {};
+  for (let i = first; i <= last; i++) {
+    const mine = own.get(i);
+    if (mine !== undefined) {
+      gauges = mine.gauges;
+      continue;
+    }
+    const others = buckets.get(i);
+    const at = others?.[0];
+    if (others === undefined || at === undefined) continue;
+    others.push({ startNs: at.startNs, endNs: at.endNs, counters: {}, gauges, histograms: {} });
+  }
 }
 
 /**

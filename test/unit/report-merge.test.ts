@@ -363,3 +363,30 @@ describe('mergeReports: load-generator health', () => {
     assert.equal(merged.host.cpus, 4);
   });
 });
+
+describe('mergeReports: gauges over a shard that missed an interval', () => {
+  it('carries the shard’s last gauges into the interval it missed, and nothing else', () => {
+    const events = traffic();
+    const clock = { originNs: 100n * S, wall: WALL, hostname: 'one' };
+    const a = reportOf(events, (e) => e.shard === 0, { ...clock, devices: 2000 });
+    const full = reportOf(events, (e) => e.shard === 1, { ...clock, devices: 1000 });
+    const series = full.timeSeries ?? assert.fail('no time series');
+    // Shard b's coordinator was late: its interval 2 never made it into its series.
+    const b = { ...full, timeSeries: { ...series, intervals: series.intervals.toSpliced(2, 1) } };
+    const merged = mergeReports([
+      { file: 'a.json', report: asShard(a, 0) },
+      { file: 'b.json', report: asShard(b, 1) },
+    ]);
+    const at = (r: ReportDocument, i: number) =>
+      r.timeSeries?.intervals[i] ?? assert.fail(`no interval ${i}`);
+    const gauge = (s: MetricsSnapshot) => s.gauges['devices.connected'] ?? 0;
+    const intervals = merged.timeSeries?.intervals ?? [];
+    assert.equal(intervals.length, 4);
+    for (const i of [0, 1, 3])
+      assert.equal(gauge(at(merged, i)), gauge(at(a, i)) + gauge(at(full, i)));
+    // Interval 2: a's own gauge plus b's latest before it; its counters are a's alone.
+    assert.equal(gauge(at(merged, 2)), gauge(at(a, 2)) + gauge(at(full, 1)));
+    assert.deepEqual(at(merged, 2).counters, at(a, 2).counters);
+    assert.ok(gauge(at(full, 1)) > 0, 'the carried value is not zero');
+  });
+});
