@@ -3,6 +3,7 @@
 import tls from 'node:tls';
 import type { Plan } from '../scenario/plan.js';
 import { tlsContextOptions } from '../scenario/tls-settings.js';
+import { usesTls } from '../scenario/transport.js';
 import type { IdentityMaterial } from '../worker/protocol.js';
 import type { DeviceConnectOptions } from './device-connection.js';
 
@@ -18,7 +19,7 @@ export function groupConnectOptions(
   identity: IdentityMaterial | undefined,
 ): GroupConnectOptions {
   const secureContext =
-    plan.target.protocol === 'mqtts' && identity
+    usesTls(plan.target.protocol) && identity
       ? tls.createSecureContext({
           ca: identity.ca,
           cert: identity.cert,
@@ -30,6 +31,9 @@ export function groupConnectOptions(
     protocol: plan.target.protocol,
     host: plan.target.host,
     port: plan.target.port,
+    ...(plan.target.path === undefined
+      ? {}
+      : { webSocket: { path: plan.target.path, subprotocol: plan.websocket.subprotocol } }),
     secureContext,
     servername: plan.tls.servername ?? plan.target.host,
     insecure: plan.tls.insecure,

@@ -1,22 +1,28 @@
 /**
- * One device's MQTT connection over TLS (or plain TCP, for comparison). It opens the socket
- * itself, so the TCP, TLS and CONNACK instants are observed directly rather than inferred, and
- * speaks MQTT through the lean client on MQTT.js's packet layer (lean-mqtt.ts).
+ * One device's MQTT connection over TLS or secure WebSockets (or their plain counterparts, for
+ * comparison). It opens the socket itself, so the TCP, TLS, WebSocket upgrade and CONNACK
+ * instants are observed directly rather than inferred, and speaks MQTT through the lean client
+ * on MQTT.js's packet layer (lean-mqtt.ts).
  */
 
 import net from 'node:net';
 import tls from 'node:tls';
+import { usesTls, usesWebSocket, type TargetScheme } from '../scenario/transport.js';
 import type { FailureCategory } from '../worker/protocol.js';
 import type { IPublishPacket } from 'mqtt-packet';
 import { LeanMqttClient, type LeanPublishOptions, type LeanWill } from './lean-mqtt.js';
 import { lookupHost } from './lookup.js';
 import { describeHandshake, type TlsHandshake } from './tls-handshake.js';
+import { openTransport, type WebSocketOptions } from './transport-socket.js';
 
 /** Everything needed to connect one device. */
 export interface DeviceConnectOptions {
-  protocol: 'mqtts' | 'mqtt';
+  /** The transport, by its URL scheme: `mqtts`, `wss`, `mqtt` or `ws`. */
+  protocol: TargetScheme;
   host: string;
   port: number;
+  /** Path and subprotocol of the upgrade; required for `wss` and `ws`. */
+  webSocket?: WebSocketOptions;
   /** Prepared once per certificate: building one per connection costs ~1 ms of CPU. */
   secureContext?: tls.SecureContext;
   /** SNI name and the name checked in the broker's certificate. */
@@ -53,8 +59,11 @@ export type PublishExtras = Omit<LeanPublishOptions, 'qos'>;
 /** The instants of one successful connect, in µs since the socket was started. */
 export interface ConnectTimings {
   tcpUs: number;
-  /** 0 for plain TCP. */
+  /** 0 without TLS. */
   tlsUs: number;
+  /** TLS (or TCP) done → WebSocket upgrade answered; 0 without WebSockets. */
+  webSocketUs: number;
+  /** CONNECT sent (once the transport is up) → CONNACK. */
   connackUs: number;
   totalUs: number;
 }
@@ -150,14 +159,32 @@ export function describeSocketError(err: Error & { code?: unknown; reason?: unkn
   return code && !first.includes(code) ? `${first} (${code})` : first;
 }
 
+/** How far a connect had come: the transport's steps, then MQTT. */
+export type ConnectStage = 'tcp' | 'tls' | 'websocket' | 'mqtt';
+
 /** Puts a socket error into a failure category, given how far the connect had come. */
-export function classifySocketError(err: NodeJS.ErrnoException, stage: 'tcp' | 'tls' | 'mqtt') {
+export function classifySocketError(
+  err: NodeJS.ErrnoException,
+  stage: ConnectStage,
+): FailureCategory {
   const code = err.code ?? '';
-  if (TCP_CODES.has(code)) return 'tcp' as const;
-  if (/^ERR_(SSL|TLS)_|CERT|SELF_SIGNED|UNABLE_TO_/.test(code)) return 'tls' as const;
-  if (stage === 'tcp') return 'tcp' as const;
-  if (stage === 'tls') return 'tls' as const;
-  return 'closed' as const;
+  if (TCP_CODES.has(code)) return 'tcp';
+  if (/^ERR_(SSL|TLS)_|CERT|SELF_SIGNED|UNABLE_TO_/.test(code)) return 'tls';
+  if (stage === 'mqtt') return 'closed';
+  return stage;
+}
+
+/**
+ * An MQTT device talking to a WebSocket listener gets an HTTP error page back: say so and
+ * name the scheme to use, rather than report a malformed packet.
+ */
+export function httpAnswerMessage(chunk: Buffer): string | null {
+  if (!chunk.subarray(0, 5).equals(Buffer.from('HTTP/'))) return null;
+  const status = (chunk.toString('latin1').split('\r\n')[0] ?? '').slice(0, 60);
+  return (
+    `the broker answered in HTTP ("${status}"): this port is a WebSocket listener; ` +
+    'connect with wss:// (or ws://) and its path, e.g. wss://host:port/mqtt'
+  );
 }
 
 const skipIdentityCheck = (): undefined => undefined;
@@ -179,9 +206,12 @@ function identityCheckFor(servername: string) {
   return check;
 }
 
-/** Opens the device's TCP or TLS socket, verifying the broker's certificate unless insecure. */
+/**
+ * Opens the device's TCP or TLS socket (the one under a WebSocket too), verifying the broker's
+ * certificate unless insecure.
+ */
 export function openSocket(o: Omit<DeviceConnectOptions, 'clientId' | 'username'>): net.Socket {
-  if (o.protocol === 'mqtt') {
+  if (!usesTls(o.protocol)) {
     return net.connect({
       host: o.host,
       port: o.port,
@@ -210,25 +240,65 @@ export function openSocket(o: Omit<DeviceConnectOptions, 'clientId' | 'username'
   return socket;
 }
 
+/** The instants of a connect as they happen, `process.hrtime.bigint()` ns (0n: not yet). */
+class ConnectClock {
+  readonly t0 = process.hrtime.bigint();
+  tcp = 0n;
+  tls = 0n;
+  webSocket = 0n;
+
+  constructor(private readonly protocol: TargetScheme) {}
+
+  /** How far the connect has come. */
+  stage(): ConnectStage {
+    if (this.tcp === 0n) return 'tcp';
+    if (usesTls(this.protocol) && this.tls === 0n) return 'tls';
+    if (usesWebSocket(this.protocol) && this.webSocket === 0n) return 'websocket';
+    return 'mqtt';
+  }
+
+  /** The phase timings, CONNACK received now. */
+  timings(): ConnectTimings {
+    const now = process.hrtime.bigint();
+    const us = (a: bigint, b: bigint) => (a === 0n ? 0 : Number(b - a) / 1000);
+    const tls = usesTls(this.protocol);
+    const transportUp = tls ? this.tls : this.tcp;
+    const ws = usesWebSocket(this.protocol);
+    return {
+      tcpUs: us(this.t0, this.tcp),
+      tlsUs: tls ? us(this.tcp, this.tls) : 0,
+      webSocketUs: ws ? us(transportUp, this.webSocket) : 0,
+      connackUs: us(ws ? this.webSocket : transportUp, now),
+      totalUs: us(this.t0, now),
+    };
+  }
+}
+
 /**
  * Connects one device and resolves after its CONNACK, with the phase timings.
- * @throws ConnectFailure with the category (tcp, tls, refused, timeout, closed)
+ * @throws ConnectFailure with the category (tcp, tls, websocket, refused, timeout, closed)
  */
 export function connectDevice(o: DeviceConnectOptions): Promise<DeviceConnection> {
   return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    let tTcp = 0n;
-    let tTls = 0n;
-    let handshake: TlsHandshake | null = null;
+    const clock = new ConnectClock(o.protocol);
     let settled = false;
-    const socket = openSocket(o);
-    socket.once('connect', () => (tTcp = process.hrtime.bigint()));
+    const link = openTransport(o, () => openSocket(o));
+    const { socket, stream } = link;
+    socket.once('connect', () => (clock.tcp = process.hrtime.bigint()));
+    let handshake: TlsHandshake | null = null;
     socket.once('secureConnect', () => {
-      tTls = process.hrtime.bigint();
+      clock.tls = process.hrtime.bigint();
       handshake = describeHandshake(socket as tls.TLSSocket);
     });
+    link.webSocket?.once('open', () => (clock.webSocket = process.hrtime.bigint()));
+    if (link.webSocket === null) {
+      stream.prependOnceListener('data', (chunk: Buffer) => {
+        const http = httpAnswerMessage(chunk);
+        if (http !== null) fail(new ConnectFailure('other', http));
+      });
+    }
 
-    const client = new LeanMqttClient(socket, {
+    const client = new LeanMqttClient(stream, {
       clientId: o.clientId,
       username: o.username,
       protocolVersion: o.mqttVersion,
@@ -244,7 +314,7 @@ export function connectDevice(o: DeviceConnectOptions): Promise<DeviceConnection
       settled = true;
       clearTimeout(timer);
       client.end(true);
-      socket.destroy();
+      stream.destroy();
       reject(f);
     };
     const timer = setTimeout(() => {
@@ -256,15 +326,22 @@ export function connectDevice(o: DeviceConnectOptions): Promise<DeviceConnection
         fail(new ConnectFailure('refused', err.message, err.code));
         return;
       }
-      const stage = tTcp === 0n ? 'tcp' : tTls === 0n && o.protocol === 'mqtts' ? 'tls' : 'mqtt';
+      const stage = clock.stage();
+      // A wss broker that refuses the certificate closes before answering the upgrade.
+      if (stage === 'websocket' && clock.tls !== 0n && err.code === 'ECONNRESET') {
+        fail(new ConnectFailure('tls', CLOSED_AFTER_HANDSHAKE));
+        return;
+      }
       const category = classifySocketError(err as NodeJS.ErrnoException, stage);
       fail(new ConnectFailure(category, describeSocketError(err)));
     });
     client.once('close', () => {
       // With TLS 1.3 the client's handshake ends before the broker has checked the client
       // certificate; a broker that refuses it may just close (Node's TLS server does).
-      if (tTls !== 0n) {
+      if (clock.tls !== 0n) {
         fail(new ConnectFailure('tls', CLOSED_AFTER_HANDSHAKE));
+      } else if (clock.stage() === 'websocket') {
+        fail(new ConnectFailure('websocket', 'closed before the WebSocket upgrade was answered'));
       } else {
         fail(new ConnectFailure('closed', 'closed before CONNACK'));
       }
@@ -273,23 +350,9 @@ export function connectDevice(o: DeviceConnectOptions): Promise<DeviceConnection
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      const now = process.hrtime.bigint();
-      const us = (a: bigint, b: bigint) => Number(b - a) / 1000;
-      const connectSent = o.protocol === 'mqtts' ? tTls : tTcp;
       client.removeAllListeners('error');
       client.removeAllListeners('close');
-      resolve(
-        new ConnectedDevice(
-          client,
-          {
-            tcpUs: us(t0, tTcp),
-            tlsUs: o.protocol === 'mqtts' ? us(tTcp, tTls) : 0,
-            connackUs: us(connectSent, now),
-            totalUs: us(t0, now),
-          },
-          handshake,
-        ),
-      );
+      resolve(new ConnectedDevice(client, clock.timings(), handshake));
     });
   });
 }

@@ -16,6 +16,7 @@ import {
   type TimeSeries,
 } from '../report/document.js';
 import type { Plan } from '../scenario/plan.js';
+import { transportOf, usesWebSocket } from '../scenario/transport.js';
 import { redactSecrets } from '../report/sanitize.js';
 import { mergeFailures } from '../worker/failures.js';
 import type { TcpCounters } from './kernel-counters.js';
@@ -56,9 +57,9 @@ export interface AssembleInput {
 /** The plan as the report shows it: paths and settings, never key material. */
 export function reportOptions(plan: Plan): ReportDocument['options'] {
   const t = plan.target;
-  const host = t.host.includes(':') ? `[${t.host}]` : t.host;
   const options = {
-    target: `${t.protocol}://${host}:${t.port}`,
+    target: targetUrl(t),
+    transport: transportOf(t.protocol) ?? t.protocol,
     embeddedBroker: t.kind === 'embedded',
     ...(plan.targets.length > 1 ? { targets: plan.targets.map(targetUrl) } : {}),
     // This process's devices: merged shard reports add up to the fleet.
@@ -83,6 +84,7 @@ export function reportOptions(plan: Plan): ReportDocument['options'] {
       username: g.identity.username,
     })),
     tls: { ...plan.tls },
+    ...(usesWebSocket(t.protocol) ? { websocket: { ...plan.websocket, path: t.path ?? '' } } : {}),
     mqtt: { ...plan.mqtt },
     connect: { ...plan.connect },
     traffic: plan.traffic === false ? false : { ...plan.traffic },
@@ -189,6 +191,8 @@ export function phaseReports(plan: Plan, results: WorkerResult[], startNs: bigin
   });
 }
 
-function targetUrl(t: Plan['target']): string {
-  return `${t.protocol}://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
+/** A target as a URL: `mqtts://127.0.0.1:8883`, `wss://[::1]:8084/mqtt`. */
+export function targetUrl(t: Plan['target']): string {
+  const host = t.host.includes(':') ? `[${t.host}]` : t.host;
+  return `${t.protocol}://${host}:${t.port}${t.path ?? ''}`;
 }

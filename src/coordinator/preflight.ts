@@ -75,8 +75,10 @@ export async function preflightTarget(plan: Plan, identities: IdentityMaterial[]
   if (plan.target.kind !== 'url') return;
   const index = plan.groups.findIndex((g) => g.expect === 'accept');
   const options = groupConnectOptions(plan, identities[index]);
-  if (index < 0) options.protocol = 'mqtt';
-  const outcome = await probeTarget(options, plan.mqtt.connectTimeoutMs);
+  const outcome = await probeTarget(options, {
+    timeoutMs: plan.mqtt.connectTimeoutMs,
+    tcpOnly: index < 0,
+  });
   if (!outcome.ok) throw targetError(plan, outcome, index);
 }
 
@@ -116,6 +118,9 @@ function targetError(
           `check the host and port in ${setting}, and any firewall on the way`,
         );
   }
+  if (outcome.stage === 'transport' || outcome.stage === 'websocket') {
+    return transportError(plan, outcome, where, setting);
+  }
   const group = plan.groups[groupIndex];
   const identity =
     plan.groups.length > 1 || group?.name !== 'fleet'
@@ -152,6 +157,41 @@ function targetError(
   return error(
     `${where} does not speak TLS: ${closed}`,
     `is it a plain MQTT port (usually 1883)? Give the broker's TLS port (usually 8883) in ` +
-      `${setting}; mqtt:// connects without TLS`,
+      `${setting}; mqtt:// (or ws://) connects without TLS`,
+  );
+}
+
+/** A port of another transport, or a WebSocket upgrade the broker refused. */
+function transportError(
+  plan: Plan,
+  outcome: Extract<ProbeOutcome, { ok: false }>,
+  where: string,
+  setting: string,
+): FleetbenchError {
+  const t = plan.target;
+  const error = (message: string, hint: string) =>
+    new FleetbenchError('E_TARGET', message, { hint });
+  if (outcome.code === 'SPEAKS_TLS') {
+    const scheme = t.protocol === 'ws' ? 'wss' : 'mqtts';
+    return error(
+      `${where} speaks TLS, but the target is ${t.protocol}:// (no TLS)`,
+      `connect with ${scheme}://${where}${t.path ?? ''} in ${setting}, or give the broker's ` +
+        'plain port (usually 1883) to measure without TLS',
+    );
+  }
+  if (outcome.code === 'SPEAKS_HTTP') {
+    return error(
+      `${where} is a WebSocket listener (it answered in HTTP), but the target is ` +
+        `${t.protocol}:// (MQTT straight over TLS)`,
+      `connect with wss://${where}/mqtt in ${setting} (or set transport: wss), or give the ` +
+        "broker's MQTT-over-TLS port (usually 8883)",
+    );
+  }
+  const why = outcome.message;
+  return error(
+    `the WebSocket upgrade at ${t.protocol}://${where}${t.path ?? ''} failed: ${why}`,
+    `check the path (websocket.path or the URL's; /mqtt on EMQX, HiveMQ and Mosquitto) and ` +
+      `that the port is the broker's WebSocket listener in ${setting}; a port of MQTT ` +
+      `straight over TLS takes mqtts://`,
   );
 }

@@ -11,9 +11,10 @@ import { loadGroupIdentities } from '../fleet/group-identities.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { ReportDocument } from '../report/document.js';
 import { checkWritable } from '../report/write.js';
-import type { Plan } from '../scenario/plan.js';
+import type { Plan, TargetPlan } from '../scenario/plan.js';
+import { plainTransportWarning, transportOf, usesTls } from '../scenario/transport.js';
 import type { IdentityMaterial } from '../worker/protocol.js';
-import { assembleReport } from './assemble-report.js';
+import { assembleReport, targetUrl } from './assemble-report.js';
 import { runFleet } from './fleet-run.js';
 import { isLoopback, readTcpCounters, tcpCountersDelta, kernelWarning } from './kernel-counters.js';
 import { checkPortRange, readPortRange } from './port-preflight.js';
@@ -111,6 +112,10 @@ export async function runLoadTest(options: RunLoadTestOptions): Promise<RunLoadT
     warnings.push('tls.insecure is set: the broker certificate host name is not checked');
     log.warn(warnings[warnings.length - 1] ?? '');
   }
+  if (!usesTls(plan.target.protocol)) {
+    warnings.push(plainTransportWarning(plan.target.protocol));
+    log.warn(warnings[warnings.length - 1] ?? '');
+  }
   let broker: EmbeddedBroker | null = null;
   if (plan.identity.defaultFiles || plan.target.kind === 'embedded') {
     const { created, layout } = await ensureDefaultCerts(certsDir);
@@ -126,10 +131,10 @@ export async function runLoadTest(options: RunLoadTestOptions): Promise<RunLoadT
   for (const target of plan.targets) await preflightTarget({ ...plan, target }, identities);
   try {
     if (plan.target.kind === 'embedded') {
-      broker = await startEmbedded(certsDir);
+      broker = await startEmbedded(certsDir, plan.target);
       plan.target.host = broker.host;
       plan.target.port = broker.port;
-      log.info(`embedded broker listening on mqtts://${broker.host}:${broker.port}`);
+      log.info(`embedded broker listening on ${targetUrl(plan.target)}`);
     }
     return await execute(plan, identities, {
       ...options,
@@ -145,12 +150,14 @@ export async function runLoadTest(options: RunLoadTestOptions): Promise<RunLoadT
   }
 }
 
-async function startEmbedded(certsDir: string): Promise<EmbeddedBroker> {
+async function startEmbedded(certsDir: string, target: TargetPlan): Promise<EmbeddedBroker> {
   const layout = certsLayout(certsDir);
   return startBrokerThread({
     caFile: layout.caCert,
     certFile: layout.serverCert,
     keyFile: layout.serverKey,
+    transport: transportOf(target.protocol),
+    webSocketPath: target.path,
   });
 }
 

@@ -12,6 +12,7 @@ import tls from 'node:tls';
 import type { Plan } from '../scenario/plan.js';
 import { compileIdentity, type DeviceIdentity } from '../scenario/template.js';
 import { tlsContextOptions } from '../scenario/tls-settings.js';
+import { usesTls } from '../scenario/transport.js';
 import type { IdentityMaterial, PreparationStats } from '../worker/protocol.js';
 import type { ManifestDevice } from './manifest.js';
 
@@ -57,7 +58,7 @@ export class FleetIdentities {
     private readonly plan: Plan,
     material: IdentityMaterial[],
   ) {
-    this.tlsOn = plan.target.protocol === 'mqtts';
+    this.tlsOn = usesTls(plan.target.protocol);
     this.groups = plan.groups.map((g, gi) => {
       const m = material[gi];
       const devices = m?.devices ?? null;

@@ -10,6 +10,7 @@ export const HISTOGRAM_NAMES = [
   'tls', // TCP connected → TLS handshake done (first connects)
   'tlsFull', // the same, for every full handshake (connects and reconnects)
   'tlsResumed', // the same, for every handshake that resumed the device's own session
+  'websocket', // TLS (or TCP) done → WebSocket upgrade answered (wss and ws only)
   'connack', // CONNECT sent → CONNACK received
   'suback', // SUBSCRIBE sent → SUBACK received
   'puback', // PUBLISH (QoS 1) sent → PUBACK received

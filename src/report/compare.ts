@@ -248,8 +248,22 @@ function setupWarnings(
   differ('tool versions', (r) => `${r.tool.name} ${r.tool.version}`);
   differ('Node.js versions', (r) => r.nodeVersion);
   differ('hosts', (r) => `${r.host.hostname} (${r.host.cpus} × ${r.host.cpuModel})`);
+  // A run over another transport goes to another port (or path) of the same broker: that is
+  // the comparison of what TLS costs, so only the host counts then.
+  const transport = (r: ReportDocument) => {
+    const t = r.options['transport'];
+    return typeof t === 'string' ? t : 'tls';
+  };
+  const sameTransport = new Set(all.map(transport)).size <= 1;
+  if (!sameTransport) {
+    const listed = all.map((r, i) => `${allLabels[i] ?? '?'}: ${transport(r)}`).join(', ');
+    warnings.push(`transports differ (${listed}): the difference includes what TLS costs`);
+  }
   // The embedded broker listens on a new free port each run: only the other targets count.
-  differ('targets', (r) => (r.options.embeddedBroker === true ? 'embedded' : r.options.target));
+  differ('targets', (r) => {
+    if (r.options.embeddedBroker === true) return 'embedded';
+    return sameTransport ? r.options.target : targetHost(r.options.target);
+  });
   all.forEach((r, i) => {
     if (r.partial !== null) {
       warnings.push(
@@ -258,4 +272,12 @@ function setupWarnings(
     }
   });
   return warnings;
+}
+
+function targetHost(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return url;
+  }
 }

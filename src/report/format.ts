@@ -149,3 +149,16 @@ export function formatMetricValue(value: number, unit: MetricUnit, signed = fals
       return `${sign}${Number.isInteger(v) ? formatCount(v) : v.toFixed(1)}`;
   }
 }
+
+const TRANSPORT_LABELS: Record<string, string> = {
+  tls: 'MQTT over TLS',
+  wss: 'MQTT over secure WebSockets',
+  tcp: 'plain TCP, no TLS',
+  ws: 'WebSockets, no TLS',
+};
+
+/** ` (MQTT over TLS)`, from a report's `options.transport`; '' for reports without it. */
+export function transportLabel(options: Record<string, unknown>): string {
+  const t = options['transport'];
+  return typeof t === 'string' ? ` (${TRANSPORT_LABELS[t] ?? t})` : '';
+}

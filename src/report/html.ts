@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { HISTOGRAM_NAMES } from '../metrics/types.js';
 import { connackReason } from './connack.js';
 import type { ReportDocument } from './document.js';
-import { formatCount, formatDuration, formatMs, formatPercent } from './format.js';
+import { formatCount, formatDuration, formatMs, formatPercent, transportLabel } from './format.js';
 import { errors, pageData } from './html-data.js';
 import { resolveMetric } from './metric-path.js';
 import { tlsSummary, tlsSummaryLines } from './tls-summary.js';
@@ -83,7 +83,7 @@ ${body}
 function header(r: ReportDocument): string {
   const o = r.options;
   const facts = [
-    `target ${o.target}`,
+    `target ${o.target}${transportLabel(o)}`,
     `${formatCount(o.devices)} devices on ${formatCount(o.workers)} workers`,
     formatDuration(r.durationMs),
     `started ${r.startedAt}`,
@@ -166,9 +166,14 @@ function latencyTable(r: ReportDocument): string {
   return `<section><h2>Latency</h2>${table(head, rows, numericAfter(1, head.length))}</section>`;
 }
 
-/** TCP, TLS and CONNACK side by side, as shares of the connect time at each percentile. */
+/**
+ * TCP, TLS, the WebSocket upgrade and CONNACK side by side, as shares of the connect time at
+ * each percentile.
+ */
 function breakdown(r: ReportDocument): string {
-  const parts = (['tcp', 'tls', 'connack'] as const).filter((n) => r.metrics.latency[n]);
+  const parts = (['tcp', 'tls', 'websocket', 'connack'] as const).filter(
+    (n) => r.metrics.latency[n],
+  );
   const total = r.metrics.latency.connect;
   if (parts.length === 0 || total === undefined || total.count === 0) return '';
   const stats = [
@@ -197,10 +202,12 @@ function breakdown(r: ReportDocument): string {
       : tlsSummaryLines(tls, formatCount)
           .map((line) => `<p class="note">${escapeHtml(line)}</p>`)
           .join('');
-  return `<section><h2>Connect breakdown: TCP, TLS, CONNACK</h2>
+  return `<section><h2>Connect breakdown: ${parts.map((p) => PART_LABELS[p]).join(', ')}</h2>
 <p class="note">Each phase at the same statistic, in ms; the connect time is measured on its own and need not equal the sum.</p>
 <div class="bars">${bars.join('')}</div>${handshakes}</section>`;
 }
+
+const PART_LABELS = { tcp: 'TCP', tls: 'TLS', websocket: 'WebSocket upgrade', connack: 'CONNACK' };
 
 function failures(r: ReportDocument): string {
   const c = r.metrics.counters;
@@ -280,7 +287,7 @@ function phases(r: ReportDocument): string {
 
 const PAGE_CSS = `
 :root { --fg:#1d232b; --muted:#5d6875; --line:#dde3ea; --bg:#f6f8fa; --card:#fff;
-  --bad:#c62828; --ok:#2e7d32; --warn:#a15c00; --tcp:#6c8ebf; --tls:#f0a030; --connack:#47b881; }
+  --bad:#c62828; --ok:#2e7d32; --warn:#a15c00; --tcp:#6c8ebf; --tls:#f0a030; --websocket:#9b59b6; --connack:#47b881; }
 * { box-sizing: border-box; }
 body { margin: 0; padding: 24px 32px 48px; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif;
   color: var(--fg); background: var(--bg); max-width: 1200px; }
@@ -310,6 +317,6 @@ td.msg { color: var(--muted); font-size: 12px; }
 .bar-total { color: var(--muted); font-variant-numeric: tabular-nums; }
 .bar { display: flex; height: 24px; border-radius: 4px; overflow: hidden; background: var(--bg); }
 .seg { color: #fff; font-size: 12px; line-height: 24px; padding: 0 6px; white-space: nowrap; overflow: hidden; }
-.seg.tcp { background: var(--tcp); } .seg.tls { background: var(--tls); } .seg.connack { background: var(--connack); }
+.seg.tcp { background: var(--tcp); } .seg.tls { background: var(--tls); } .seg.websocket { background: var(--websocket); } .seg.connack { background: var(--connack); }
 .u-legend { font-size: 12px; }
 `;

@@ -12,12 +12,14 @@
  *   `commands.`, `fanIn.`, `wills.`, `subscribe.`, `metrics.`, `schedule.`, the handshake
  *   counters `tls.full`, `tls.resumed`, `tls.protocol.`, `tls.cipher.`, `tls.group.`, each also
  *   under `groups.<name>.`) that the report lacks never moved: it resolves to 0.
- * - `connect.failed` (and `groups.<name>.connect.failed`): the sum of every failure category.
+ * - `connect.failed` and `reconnect.failed` (also under `groups.<name>.` and `targets.<i>.`):
+ *   the sum of every failure category.
  * - `<counter>.rate`: the counter as a ratio of its family's denominator: `connect.*` over
  *   `connect.attempted`, `messages.*` over `messages.published`, `subscribe.*` over
  *   `subscribe.ok + subscribe.failed`, `connection.lost` over `connect.ok`, `reconnect.*` over
  *   `reconnect.attempted`, `commands.*` over `commands.published`, `tls.*` over
- *   `tls.full + tls.resumed` (every handshake). So
+ *   `tls.full + tls.resumed` (every handshake), `targets.<i>.connect.*` over that target's
+ *   `connect.ok + connect.failed`. So
  *   `connect.failed.rate` is failed / attempted, 0..1.
  * - `<counter>.perSec`: the counter over the run's duration, events per second.
  * - `duration`: the run's duration, ms.
@@ -165,9 +167,13 @@ function parseStat(stat: string, path: string): HistogramStat {
 
 /** The counters whose sum a `.rate` of `key` divides by. */
 function denominatorOf(key: string, path: string): readonly string[] {
-  const m = /^(groups\.[^.]+\.)?([a-z]+)\.(.+)$/.exec(key);
+  const m = /^(groups\.[^.]+\.|targets\.\d+\.)?([a-z]+)\.(.+)$/.exec(key);
   const prefix = m?.[1] ?? '';
   const family = m?.[2];
+  // Per target only the outcomes are counted: every attempt ends in one of them.
+  if (family === 'connect' && prefix.startsWith('targets.')) {
+    return [`${prefix}connect.ok`, `${prefix}connect.failed`];
+  }
   if (family === 'connect') return [`${prefix}connect.attempted`];
   if (family === 'messages') return [`${prefix}messages.published`];
   if (family === 'commands') return [`${prefix}commands.published`];
@@ -250,8 +256,9 @@ function counterValue(metrics: MetricsSnapshot, key: string, path: string): numb
   const direct = c[key];
   if (direct !== undefined) return direct;
 
-  // `connect.failed` is the sum of its categories, recorded only as `connect.failed.<category>`.
-  if (/^(groups\.[^.]+\.)?connect\.failed$/.test(key)) {
+  // `connect.failed` is the sum of its categories, recorded only as `connect.failed.<category>`;
+  // so is `reconnect.failed`.
+  if (/^(groups\.[^.]+\.|targets\.\d+\.)?(re)?connect\.failed$/.test(key)) {
     const prefix = `${key}.`;
     return Object.entries(c).reduce((s, [k, n]) => (k.startsWith(prefix) ? s + n : s), 0);
   }
@@ -313,7 +320,7 @@ const HIGHER_IS_BETTER: ReadonlySet<string> = new Set([
  * attempted, which the scenario decides) neither.
  */
 export function directionOf(key: string): MetricDirection {
-  const k = key.replace(/^groups\.[^.]+\./, '');
+  const k = key.replace(/^(groups\.[^.]+|targets\.\d+)\./, '');
   if (/(^|\.)(failed|lost|gaveUp|outOfRange|timeout|refused)(\.|$)/.test(k)) {
     return 'lower-is-better';
   }

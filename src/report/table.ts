@@ -16,6 +16,7 @@ import {
   formatRate,
   newTable,
   painter,
+  transportLabel,
   wrapWords,
   type Paint,
 } from './format.js';
@@ -37,6 +38,7 @@ const LATENCY_LABELS: Record<HistogramName, string> = {
   connect: 'connect',
   tcp: '  tcp',
   tls: '  tls',
+  websocket: '  websocket',
   tlsFull: '    tls full',
   tlsResumed: '    tls resumed',
   connack: '  connack',
@@ -81,7 +83,7 @@ function headerLines(report: ReportDocument, paint: Paint): string[] {
   const o = report.options;
   const parts = [
     `fleetbench ${report.scenario.name}`,
-    `target ${o.target}`,
+    `target ${o.target}${transportLabel(o)}`,
     `${formatCount(o.devices)} devices on ${formatCount(o.workers)} workers`,
     formatDuration(report.durationMs),
   ];

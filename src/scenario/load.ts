@@ -18,11 +18,13 @@ import { wholeFleet } from './shard.js';
 import { expandSourceAddresses } from './source-addresses.js';
 import { parseThreshold, type ThresholdPlan } from './thresholds.js';
 import { ScenarioSchema, type Scenario } from './schema.js';
-import { parseTarget } from './target.js';
+import { resolveTargets } from './target.js';
 
 /** Settings given on the command line; they win over the file's. */
 export interface ScenarioOverrides {
   target?: string;
+  /** `--transport`: `tls`, `wss`, `tcp` or `ws` (checked against the target's scheme). */
+  transport?: string;
   devices?: number;
   workers?: number;
   durationSec?: number;
@@ -86,10 +88,7 @@ export function planScenario(raw: unknown, source: PlanSource): Plan {
     problems.push(sources.problem);
   }
   if (problems.length > 0) throw invalidScenario(source.label, problems);
-  const targets =
-    scenario.targets === undefined
-      ? [parseTarget(scenario.target, source.label)]
-      : scenario.targets.map((t) => parseTarget(t, source.label));
+  const targets = resolveTargets(scenario, source.label);
 
   const baseDir = source.file ? path.dirname(source.file) : process.cwd();
   const certsDir = path.resolve(source.certsDir ?? 'certs');
@@ -107,6 +106,7 @@ export function planScenario(raw: unknown, source: PlanSource): Plan {
     identity,
     groups: resolveGroups(scenario, baseDir, certsDir),
     tls: scenario.tls,
+    websocket: { subprotocol: scenario.websocket.subprotocol },
     mqtt: scenario.mqtt,
     connect: scenario.connect,
     traffic: scenario.traffic,
@@ -127,6 +127,7 @@ function applyOverrides(raw: unknown, o: ScenarioOverrides): unknown {
     out.target = o.target;
     delete out.targets;
   }
+  if (o.transport !== undefined) out.transport = o.transport;
   if (o.devices !== undefined) out.devices = o.devices;
   if (o.workers !== undefined) out.workers = o.workers;
   if (o.sourceAddresses !== undefined) {

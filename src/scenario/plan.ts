@@ -9,6 +9,7 @@ import type { ShardPlan } from './shard.js';
 import { describePhase, type PhasePlan } from './phases.js';
 import type { Scenario } from './schema.js';
 import type { ThresholdPlan } from './thresholds.js';
+import { transportOf, type TargetScheme } from './transport.js';
 
 export type { PhasePlan } from './phases.js';
 export type { ReconnectPolicy } from './phase-schema.js';
@@ -18,9 +19,12 @@ export type { ShardPlan } from './shard.js';
 export interface TargetPlan {
   /** `embedded` when fleetbench starts its own broker; the URL is filled in at start. */
   kind: 'embedded' | 'url';
-  protocol: 'mqtts' | 'mqtt';
+  /** The transport, by its URL scheme (`mqtts`: TLS, `wss`, `mqtt`: plain TCP, `ws`). */
+  protocol: TargetScheme;
   host: string;
   port: number;
+  /** For `wss` and `ws`: the path of the WebSocket upgrade (`/mqtt`). */
+  path?: string;
 }
 
 /** Identity files resolved to absolute paths, and the identity templates. */
@@ -77,6 +81,8 @@ export interface Plan {
   /** The groups, in connect order; together exactly `devices` devices. */
   groups: GroupPlan[];
   tls: Scenario['tls'];
+  /** WebSocket settings, used by `wss` and `ws` targets. */
+  websocket: { subprotocol: string };
   mqtt: Scenario['mqtt'];
   connect: Scenario['connect'];
   traffic: Scenario['traffic'];
@@ -99,8 +105,12 @@ export interface Plan {
 /** One line per phase and group of the run, printed before it starts. */
 export function describePlan(plan: Plan): string[] {
   const t = plan.target;
+  const over = t.protocol === 'mqtts' ? '' : ` over ${transportOf(t.protocol) ?? t.protocol}`;
+  const host = t.host.includes(':') ? `[${t.host}]` : t.host;
   const where =
-    t.kind === 'embedded' ? 'embedded broker on loopback' : `${t.protocol}://${t.host}:${t.port}`;
+    t.kind === 'embedded'
+      ? `embedded broker on loopback${over}`
+      : `${t.protocol}://${host}:${t.port}${t.path ?? ''}`;
   const sh = plan.shard;
   const fleet =
     sh.count === 1

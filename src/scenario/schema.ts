@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { GroupBehaviourFields } from './group-schema.js';
 import { PhaseSchema, ReconnectSchema } from './phase-schema.js';
+import { TransportSchema, WebSocketSchema } from './transport-schema.js';
 
 const positiveInt = () => z.int().positive();
 const fileName = () => z.string().min(1);
@@ -213,6 +214,10 @@ export const ScenarioSchema = z.strictObject({
    * `targets[k mod n]`. All must use the same scheme. Default: none.
    */
   targets: z.array(z.string().min(1)).min(2).max(64).optional(),
+  /** `tls`, `wss`, `tcp` or `ws`; see transport-schema.ts. Default: the target's scheme. */
+  transport: TransportSchema.optional(),
+  /** WebSocket settings of `wss` and `ws` targets. */
+  websocket: WebSocketSchema.prefault({}),
   /** Number of devices in the fleet. */
   devices: positiveInt().max(10_000_000),
   /** Worker threads. Default: the number of cores. */

@@ -4,7 +4,7 @@ import type { IdentityInput } from './resolve-fleet.js';
 import { stripUndefined } from './resolve-fleet.js';
 import { problemOf } from './problems.js';
 import type { Scenario } from './schema.js';
-import { parseTarget } from './target.js';
+import { targetProblems } from './target.js';
 import { compileIdentity, compileTemplate } from './template.js';
 import { checkTlsSettings } from './tls-settings.js';
 import { checkBehaviours, checkTopic, TOPIC_PLACEHOLDERS } from './group-behaviour.js';
@@ -25,7 +25,7 @@ export function checkSemantics(s: Scenario): string[] {
     problems.push(...checkTrafficModel(s.traffic));
   }
   problems.push(...checkBehaviours(s));
-  problems.push(...checkTargets(s));
+  problems.push(...targetProblems(s));
   const embedded = (s.target === undefined || s.target === 'embedded') && s.targets === undefined;
   if (embedded && s.mqtt.version === 5) {
     problems.push(
@@ -33,30 +33,6 @@ export function checkSemantics(s: Scenario): string[] {
     );
   }
   problems.push(...checkTlsSettings(s.tls));
-  if (s.target !== undefined && s.target !== 'embedded') {
-    try {
-      parseTarget(s.target, 'scenario');
-    } catch (err) {
-      problems.push(err instanceof Error ? err.message : String(err));
-    }
-  }
-  return problems;
-}
-
-function checkTargets(s: Scenario): string[] {
-  if (s.targets === undefined) return [];
-  const problems: string[] = [];
-  if (s.target !== undefined) problems.push('give target or targets, not both');
-  const schemes = new Set<string>();
-  s.targets.forEach((t, i) => {
-    try {
-      schemes.add(parseTarget(t, 'scenario').protocol);
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      problems.push(`targets[${i}]: ${message}`);
-    }
-  });
-  if (schemes.size > 1) problems.push('targets must all use the same scheme (mqtts:// or mqtt://)');
   return problems;
 }
 

@@ -9,6 +9,7 @@ import type { DeviceConnectOptions } from '../client/device-connection.js';
 import type { TlsHandshake } from '../client/tls-handshake.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { Plan } from '../scenario/plan.js';
+import { usesTls } from '../scenario/transport.js';
 
 type SessionOptions = Pick<DeviceConnectOptions, 'session' | 'onSession'>;
 
@@ -26,7 +27,7 @@ export class DeviceSessions {
    */
   constructor(plan: Plan) {
     const canReconnect = plan.reconnect !== null || plan.phases.some((p) => p.type === 'storm');
-    this.enabled = plan.target.protocol === 'mqtts' && plan.tls.sessionResumption && canReconnect;
+    this.enabled = usesTls(plan.target.protocol) && plan.tls.sessionResumption && canReconnect;
   }
 
   /** The session options of a device's next connect: its own session, and where to keep new ones. */

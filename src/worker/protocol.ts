@@ -11,7 +11,8 @@ import type { ManifestDevice } from '../fleet/manifest.js';
 import type { Plan } from '../scenario/plan.js';
 
 /** Failure categories of a connect or of an established connection. */
-export type FailureCategory = 'tcp' | 'tls' | 'refused' | 'timeout' | 'closed' | 'other';
+export type FailureCategory =
+  'tcp' | 'tls' | 'websocket' | 'refused' | 'timeout' | 'closed' | 'other';
 
 /**
  * Key material of one group. Never logged, never in a report. A group sharing one certificate

@@ -13,6 +13,7 @@ import {
 import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { Plan } from '../scenario/plan.js';
 import { backoffDelayMs, DEFAULT_RECONNECT } from '../scenario/phases.js';
+import { usesTls, usesWebSocket } from '../scenario/transport.js';
 import { DueQueue } from './due-queue.js';
 import type { FailureLog } from './failures.js';
 import type { WorkerTask } from './protocol.js';
@@ -136,7 +137,10 @@ export class SliceDevices {
       if (device.targetIndex >= 0) this.recorder.count(`targets.${device.targetIndex}.connect.ok`);
       this.recorder.record('connect', t.totalUs);
       this.recorder.record('tcp', t.tcpUs);
-      if (this.plan.target.protocol === 'mqtts') this.recorder.record('tls', t.tlsUs);
+      if (usesTls(this.plan.target.protocol)) this.recorder.record('tls', t.tlsUs);
+      if (usesWebSocket(this.plan.target.protocol)) {
+        this.recorder.record('websocket', t.webSocketUs);
+      }
       this.recorder.record('connack', t.connackUs);
     } else {
       this.recorder.count('reconnect.ok');

@@ -4,7 +4,12 @@
  */
 
 import { after, before } from 'node:test';
-import { haveMosquitto, startMosquitto, type RunningMosquitto } from './mosquitto.js';
+import {
+  haveMosquitto,
+  startMosquitto,
+  type MosquittoOptions,
+  type RunningMosquitto,
+} from './mosquitto.js';
 import { makeTestPki, type TestPki } from './pki.js';
 
 export interface MosquittoSuite {
@@ -19,8 +24,12 @@ export interface MosquittoSuite {
 /**
  * Registers the hooks of the enclosing `describe` (call it at the top of an async describe).
  * @param extraConfig more Mosquitto config lines (an ACL file, a CRL, ...)
+ * @param listeners more listeners beside the mutual-TLS one (`wss`, `tcp`)
  */
-export async function mosquittoSuite(extraConfig: string[] = []): Promise<MosquittoSuite> {
+export async function mosquittoSuite(
+  extraConfig: string[] = [],
+  listeners: Pick<MosquittoOptions, 'alsoListen'> = {},
+): Promise<MosquittoSuite> {
   const available = await haveMosquitto();
   let pki: TestPki | undefined;
   let broker: RunningMosquitto | undefined;
@@ -31,6 +40,7 @@ export async function mosquittoSuite(extraConfig: string[] = []): Promise<Mosqui
     broker = await startMosquitto({
       ...{ caFile: caCert, certFile: serverCert, keyFile: serverKey },
       extraConfig,
+      ...listeners,
     });
   });
   after(async () => {

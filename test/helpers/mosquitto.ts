@@ -21,11 +21,18 @@ export interface MosquittoOptions {
   plain?: boolean;
   /** Port to listen on; default: a free one. */
   port?: number;
+  /**
+   * More listeners on free ports beside the main one: `wss` (WebSockets under the same mutual
+   * TLS settings) and `tcp` (plain MQTT, anonymous).
+   */
+  alsoListen?: ('wss' | 'tcp')[];
 }
 
 export interface RunningMosquitto {
   port: number;
   url: string;
+  /** The URLs of the `alsoListen` listeners: `wss://127.0.0.1:<port>/mqtt`, `mqtt://...`. */
+  urls: { wss?: string; tcp?: string };
   pid: number;
   /** Everything Mosquitto wrote to stderr/stdout so far. */
   output(): string;
@@ -73,6 +80,12 @@ export async function startMosquitto(o: MosquittoOptions): Promise<RunningMosqui
     'set_tcp_nodelay true',
     ...(o.extraConfig ?? []),
   ];
+  const urls: RunningMosquitto['urls'] = {};
+  for (const kind of o.alsoListen ?? []) {
+    const extra = await freePort();
+    config.push(...extraListener(kind, extra, o));
+    urls[kind] = kind === 'wss' ? `wss://127.0.0.1:${extra}/mqtt` : `mqtt://127.0.0.1:${extra}`;
+  }
   const configFile = path.join(dir, 'mosquitto.conf');
   await writeFile(configFile, `${config.join('\n')}\n`);
   const child = spawn('mosquitto', ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -80,9 +93,12 @@ export async function startMosquitto(o: MosquittoOptions): Promise<RunningMosqui
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   await waitListening(child, port, () => output);
+  for (const url of Object.values(urls))
+    await waitListening(child, Number(new URL(url).port), () => output);
   return {
     port,
     url: `mqtts://127.0.0.1:${port}`,
+    urls,
     pid: child.pid ?? -1,
     output: () => output,
     stop: async () => {
@@ -90,6 +106,24 @@ export async function startMosquitto(o: MosquittoOptions): Promise<RunningMosqui
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Config lines of one more listener. Debian's 2.0.11 binds a websockets listener to an
+ * interface name (`lo`: loopback only; an address there binds every interface), and starts it
+ * only beside an MQTT listener ("Unable to start any listening sockets" otherwise).
+ */
+function extraListener(kind: 'wss' | 'tcp', port: number, o: MosquittoOptions): string[] {
+  if (kind === 'tcp') return [`listener ${port} 127.0.0.1`, 'allow_anonymous true'];
+  return [
+    `listener ${port} lo`,
+    'protocol websockets',
+    `cafile ${o.caFile}`,
+    `certfile ${o.certFile}`,
+    `keyfile ${o.keyFile}`,
+    'require_certificate true',
+    'use_identity_as_username true',
+  ];
 }
 
 async function waitListening(child: ChildProcess, port: number, output: () => string) {

@@ -192,6 +192,43 @@ describe('reconnect metrics', () => {
     assert.equal(resolveMetric(source, 'reconnect.p99').unit, 'us');
     assert.equal(resolveMetric(source, 'storm.dropped').value, 0);
   });
+
+  it('sums reconnect failures over their categories, as a rate of the attempts', () => {
+    const report = sampleReport();
+    const metrics = { ...report.metrics, counters: { ...report.metrics.counters } };
+    Object.assign(metrics.counters, {
+      'reconnect.attempted': 40,
+      'reconnect.failed.tcp': 6,
+      'reconnect.failed.timeout': 4,
+    });
+    const source = { metrics, durationMs: report.durationMs };
+    assert.equal(resolveMetric(source, 'reconnect.failed').value, 10);
+    assert.equal(resolveMetric(source, 'reconnect.failed.rate').value, 10 / 40);
+    assert.equal(resolveMetric(source, 'reconnect.failed.tcp.rate').value, 6 / 40);
+    assert.equal(resolveMetric(source, 'reconnect.failed.rate').direction, 'lower-is-better');
+  });
+});
+
+describe('per-target metrics', () => {
+  it('takes a target’s rates over its own outcomes', () => {
+    const report = sampleReport();
+    const metrics = { ...report.metrics, counters: { ...report.metrics.counters } };
+    Object.assign(metrics.counters, {
+      'targets.0.connect.ok': 30,
+      'targets.1.connect.ok': 10,
+      'targets.1.connect.failed.tcp': 5,
+      'targets.1.connect.failed.refused.5': 5,
+    });
+    const source = { metrics, durationMs: report.durationMs };
+    assert.equal(resolveMetric(source, 'targets.1.connect.failed').value, 10);
+    assert.equal(resolveMetric(source, 'targets.1.connect.failed.rate').value, 0.5);
+    assert.equal(resolveMetric(source, 'targets.1.connect.failed.tcp.rate').value, 0.25);
+    assert.equal(resolveMetric(source, 'targets.0.connect.failed.rate').value, 0);
+    assert.equal(resolveMetric(source, 'targets.0.connect.ok.rate').value, 1);
+    assert.equal(resolveMetric(source, 'targets.0.connect.ok.rate').direction, 'higher-is-better');
+    // A target that saw nothing has no rate to speak of.
+    assert.equal(resolveMetric(source, 'targets.7.connect.failed.rate').value, null);
+  });
 });
 
 describe('metric paths of group behaviours', () => {

@@ -17,6 +17,7 @@ import { ProgressPanel } from '../progress-panel.js';
 export interface RunArgs extends ShardArgs {
   scenario: string;
   target: string | undefined;
+  transport: string | undefined;
   devices: number | undefined;
   workers: number | undefined;
   duration: number | undefined;
@@ -40,7 +41,15 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
           demandOption: true,
           describe: 'YAML or JSON file',
         })
-        .option('target', { type: 'string', describe: 'Broker URL, mqtts://host:port' })
+        .option('target', {
+          type: 'string',
+          describe: 'Broker URL: mqtts://host:port, wss://host:port/mqtt, mqtt:// or ws://',
+        })
+        .option('transport', {
+          type: 'string',
+          choices: ['tls', 'wss', 'tcp', 'ws'],
+          describe: 'tls, wss, or plain tcp or ws (must agree with the target; embedded: served)',
+        })
         .option('devices', { type: 'number', describe: 'Fleet size (overrides the file)' })
         .option('workers', { type: 'number', describe: 'Worker threads (default: cores)' })
         .option('duration', { type: 'number', describe: 'Traffic time after the ramp, s' })
@@ -72,6 +81,7 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
         certsDir: args.certs,
         overrides: {
           target: args.target,
+          transport: args.transport,
           devices: args.devices,
           workers: args.workers,
           durationSec: args.duration,

@@ -22,6 +22,7 @@
     connect: '#2c3e50',
     tcp: '#6c8ebf',
     tls: '#f0a030',
+    websocket: '#9b59b6',
     connack: '#47b881',
     suback: '#9b59b6',
     puback: '#1abc9c',
