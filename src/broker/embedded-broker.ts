@@ -31,6 +31,11 @@ export interface EmbeddedBrokerOptions {
   transport?: Transport;
   /** For `wss` and `ws`: the only path upgraded. Default `/mqtt`. */
   webSocketPath?: string;
+  /**
+   * Connections held at most; more are closed at once, as a broker's connection limit does
+   * (Mosquitto's `max_connections`). Default: no limit.
+   */
+  maxConnections?: number;
 }
 
 /** A running embedded broker. */
@@ -52,6 +57,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const handle = (stream: Duplex) => aedes.handle(stream);
   const server = createServer(options.transport ?? 'tls', { ca, cert, key }, handle);
   const wss = upgradeWebSockets(server, options, handle);
+  if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
   aedes.on('clientError', () => undefined);
   aedes.on('connectionError', () => undefined);
 

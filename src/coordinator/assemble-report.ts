@@ -20,6 +20,7 @@ import { transportOf, usesWebSocket } from '../scenario/transport.js';
 import { redactSecrets } from '../report/sanitize.js';
 import { mergeFailures } from '../worker/failures.js';
 import type { TcpCounters } from './kernel-counters.js';
+import type { CapacityResult } from '../report/capacity.js';
 import { evaluateThresholds } from './thresholds.js';
 import type { RunStage, WorkerResult } from '../worker/protocol.js';
 
@@ -44,6 +45,10 @@ export interface AssembleInput {
   timeSeries?: TimeSeries;
   /** The kernel's TCP counters over the run (loopback targets only). */
   kernel?: TcpCounters;
+  /** The kernel's TCP counters of each phase, in phase order. */
+  phaseKernel?: (TcpCounters | null)[];
+  /** A capacity search's result. */
+  capacity?: CapacityResult;
   /** The threshold that stopped the run early (`abortOnFail`), if one did. */
   abortedBy?: string | null;
   /** The workers' self-monitoring over the run. */
@@ -93,6 +98,9 @@ export function reportOptions(plan: Plan): ReportDocument['options'] {
     drainMs: plan.drainMs,
     phases: plan.phases,
     reconnect: plan.reconnect,
+    ...(plan.capacity === null
+      ? {}
+      : { capacity: { ...plan.capacity, slo: plan.capacity.slo.map((t) => t.expression) } }),
   };
   return redactSecrets(JSON.parse(JSON.stringify(options))) as {
     target: string;
@@ -124,10 +132,15 @@ export function assembleReport(input: AssembleInput): ReportDocument {
     count: f.count,
   }));
   const durationMs = input.endedAt.getTime() - input.startedAt.getTime();
-  const phases = phaseReports(plan, results, input.startNs);
+  const phases = phaseReports(plan, results, input.startNs, input.phaseKernel);
   const thresholds = evaluateThresholds(
     plan.thresholds,
-    { metrics, durationMs, ...(input.run ? { run: input.run } : {}) },
+    {
+      metrics,
+      durationMs,
+      ...(input.run ? { run: input.run } : {}),
+      ...(input.capacity ? { capacity: input.capacity } : {}),
+    },
     phases,
     input.abortedBy ?? null,
   );
@@ -153,6 +166,7 @@ export function assembleReport(input: AssembleInput): ReportDocument {
     phases,
     ...(accounting === null ? {} : { accounting }),
     ...(input.kernel === undefined ? {} : { kernel: input.kernel }),
+    ...(input.capacity === undefined ? {} : { capacity: input.capacity }),
     ...(thresholds.length > 0 ? { thresholds } : {}),
     ...(input.timeSeries ? { timeSeries: input.timeSeries } : {}),
     ...(input.loadGenerator ? { loadGenerator: input.loadGenerator } : {}),
@@ -171,7 +185,12 @@ export function assembleReport(input: AssembleInput): ReportDocument {
 }
 
 /** Each phase merged across the workers that entered it, timed from the run's start. */
-export function phaseReports(plan: Plan, results: WorkerResult[], startNs: bigint): PhaseInput[] {
+export function phaseReports(
+  plan: Plan,
+  results: WorkerResult[],
+  startNs: bigint,
+  kernel: readonly (TcpCounters | null)[] = [],
+): PhaseInput[] {
   return plan.phases.flatMap((phase, index) => {
     const parts = results.flatMap((r) => r.phases.filter((p) => p.index === index));
     if (parts.length === 0) return [];
@@ -186,6 +205,7 @@ export function phaseReports(plan: Plan, results: WorkerResult[], startNs: bigin
         startMs,
         durationMs: Number(end - start) / 1e6,
         metrics,
+        ...(kernel[index] ? { kernel: kernel[index] } : {}),
       },
     ];
   });

@@ -18,6 +18,8 @@ import type {
   WorkerMessage,
   WorkerResult,
 } from '../worker/protocol.js';
+import { isLoopback, type TcpCounters } from './kernel-counters.js';
+import { PhaseKernelCounters } from './phase-kernel.js';
 import { FleetPool } from './pool.js';
 import { PreparationBarrier, preparationError, type PreparationSummary } from './preparation.js';
 import { ProgressTracker, type RunProgress } from './progress.js';
@@ -74,6 +76,8 @@ export interface FleetRunOutcome {
   preparation: PreparationSummary;
   /** How the agreed start went; null without one. */
   start: StartRecord | null;
+  /** The kernel's TCP counters of each phase (loopback targets; else empty). */
+  phaseKernel: (TcpCounters | null)[];
 }
 
 /** Runs every worker's slice of `plan` and collects their results. */
@@ -119,6 +123,7 @@ export async function runFleet(
   const watching = plan.thresholds.some((t) => t.abortOnFail);
   const tracker = new ProgressTracker(plan, startAtNs, o.onProgress, watching);
   const tally = new WorkerTally(startAtNs);
+  const kernelPhases = new PhaseKernelCounters(plan.targets.some((t) => isLoopback(t.host)));
   const series = new TimeSeriesCollector(
     startAtNs,
     startAtWall,
@@ -128,6 +133,7 @@ export async function runFleet(
   live = (m) => {
     tracker.accept(m);
     tally.accept(m);
+    kernelPhases.accept(m);
     if (m.type === 'snapshot') series.accept(m.workerId, m.snapshot);
   };
   tasks.forEach((t) => t.begin(String(startAtNs)));
@@ -197,6 +203,7 @@ export async function runFleet(
     startedAt: startAtWall,
     preparation,
     start,
+    phaseKernel: await kernelPhases.perPhase(plan.phases.length),
   };
 }
 

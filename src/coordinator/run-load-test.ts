@@ -15,8 +15,15 @@ import type { Plan, TargetPlan } from '../scenario/plan.js';
 import { plainTransportWarning, transportOf, usesTls } from '../scenario/transport.js';
 import type { IdentityMaterial } from '../worker/protocol.js';
 import { assembleReport, targetUrl } from './assemble-report.js';
-import { runFleet } from './fleet-run.js';
-import { isLoopback, readTcpCounters, tcpCountersDelta, kernelWarning } from './kernel-counters.js';
+import { runCapacitySearch } from './capacity-run.js';
+import { runFleet, type FleetRunOptions, type FleetRunOutcome } from './fleet-run.js';
+import {
+  isLoopback,
+  kernelWarning,
+  readTcpCounters,
+  tcpCountersDelta,
+  type TcpCounters,
+} from './kernel-counters.js';
 import { checkPortRange, readPortRange } from './port-preflight.js';
 import { checkOpenFiles, preflightTarget, readOpenFileLimit } from './preflight.js';
 import { FleetbenchError } from '../errors.js';
@@ -177,8 +184,7 @@ async function execute(
   options: ExecuteOptions,
 ): Promise<RunLoadTestResult> {
   const loopback = plan.targets.some((t) => isLoopback(t.host));
-  const kernelBefore = loopback ? await readTcpCounters() : null;
-  const outcome = await runFleet(plan, identities, {
+  const fleetOptions: FleetRunOptions = {
     logger: options.logger,
     startDelayMs: START_DELAY_MS,
     // The agreed instant by the time server's clock, on this machine's clock.
@@ -191,16 +197,16 @@ async function execute(
     forceSignal: options.forceSignal,
     workerHeapMb: options.workerHeapMb,
     onProgress: options.onProgress,
-  });
-  const kernelAfter = kernelBefore === null ? null : await readTcpCounters();
-  const kernel =
-    kernelBefore === null || kernelAfter === null
-      ? undefined
-      : tcpCountersDelta(kernelBefore, kernelAfter);
+  };
+  const ran =
+    plan.capacity === null
+      ? await runOnce(plan, identities, fleetOptions, loopback)
+      : await runCapacitySearch(plan, plan.capacity, identities, { ...fleetOptions, loopback });
+  const { outcome, kernel } = ran;
   const kernelNote = kernel === undefined ? null : kernelWarning(kernel);
   const report = assembleReport({
     kernel,
-    plan,
+    plan: ran.plan,
     startedAt: outcome.startedAt,
     endedAt: new Date(),
     results: outcome.results,
@@ -218,6 +224,8 @@ async function execute(
     preparation: { ...outcome.preparation, preflightMs: options.preflightMs },
     timeSeries: outcome.timeSeries,
     loadGenerator: outcome.loadGenerator,
+    phaseKernel: outcome.phaseKernel,
+    ...(ran.capacity === undefined ? {} : { capacity: ran.capacity }),
     run: {
       id: options.run.id,
       idSource: options.run.source,
@@ -265,4 +273,18 @@ async function clockOf(server: string): Promise<MeasuredClock> {
     const error = err instanceof Error ? err.message : String(err);
     return { server, offsetMs: null, roundTripMs: null, error };
   }
+}
+
+/** One run of the plan, with the kernel's counters around it (loopback targets). */
+async function runOnce(
+  plan: Plan,
+  identities: IdentityMaterial[],
+  options: FleetRunOptions,
+  loopback: boolean,
+): Promise<{ plan: Plan; outcome: FleetRunOutcome; kernel?: TcpCounters; capacity?: undefined }> {
+  const before = loopback ? await readTcpCounters() : null;
+  const outcome = await runFleet(plan, identities, options);
+  const after = before === null ? null : await readTcpCounters();
+  const kernel = before === null || after === null ? undefined : tcpCountersDelta(before, after);
+  return { plan, outcome, ...(kernel === undefined ? {} : { kernel }) };
 }

@@ -74,6 +74,12 @@ export interface WorkerHealthSummary {
   /** Intervals sampled, and how many of them passed a limit. */
   intervals: number;
   saturatedIntervals: number;
+  /**
+   * Time the intervals covered, and the part of it in saturated intervals, ms (absent in
+   * reports of older versions).
+   */
+  sampledMs?: number;
+  saturatedMs?: number;
   /** Worst interval's event-loop delay p99, and the largest delay seen, ms. */
   loopDelayP99MaxMs: number;
   loopDelayMaxMs: number;
@@ -111,6 +117,7 @@ export class HealthTracker {
     if (s === undefined) {
       s = {
         ...{ workerId: h.workerId, intervals: 0, saturatedIntervals: 0 },
+        ...{ sampledMs: 0, saturatedMs: 0 },
         ...{ loopDelayP99MaxMs: 0, loopDelayMaxMs: 0, busyMean: 0, busyMax: 0 },
         ...{ busySource: h.threadCpuCores === null ? 'loop' : 'cpu', busyMs: 0, ms: 0 },
       };
@@ -118,7 +125,11 @@ export class HealthTracker {
     }
     const busy = busyShare(h);
     s.intervals++;
-    if (saturationReasons(h, this.limits).length > 0) s.saturatedIntervals++;
+    s.sampledMs = (s.sampledMs ?? 0) + h.intervalMs;
+    if (saturationReasons(h, this.limits).length > 0) {
+      s.saturatedIntervals++;
+      s.saturatedMs = (s.saturatedMs ?? 0) + h.intervalMs;
+    }
     s.loopDelayP99MaxMs = Math.max(s.loopDelayP99MaxMs, h.loopDelayP99Ms);
     s.loopDelayMaxMs = Math.max(s.loopDelayMaxMs, h.loopDelayMaxMs);
     s.busyMax = Math.max(s.busyMax, busy);

@@ -26,6 +26,7 @@ import {
   type ToolInfo,
 } from './document.js';
 import { assertJsonWithoutKeys } from './sanitize.js';
+import type { CapacityResult } from './capacity.js';
 
 /** What {@link buildReport} needs. All of it is copied; none of it is kept. */
 export interface BuildReportInput {
@@ -57,6 +58,8 @@ export interface BuildReportInput {
   accounting?: AccountingVerdict;
   /** Optional: the kernel's TCP counters over the run. */
   kernel?: KernelTcpCounters;
+  /** Optional: a capacity search's result. */
+  capacity?: CapacityResult;
   /** Optional: only when interval snapshots were kept. */
   timeSeries?: TimeSeries;
   /** Optional: the workers' self-monitoring. */
@@ -127,6 +130,7 @@ export function buildReport(input: BuildReportInput): ReportDocument {
   if (input.preparation !== undefined) doc.preparation = input.preparation;
   if (input.securityFindings !== undefined) doc.securityFindings = input.securityFindings;
   if (input.run !== undefined) doc.run = input.run;
+  if (input.capacity !== undefined) doc.capacity = input.capacity;
 
   assertJsonWithoutKeys(doc);
   return structuredClone(doc);

@@ -9,6 +9,7 @@ import type { HistogramSummary } from '../metrics/merge.js';
 import type { LoadGeneratorHealth } from '../metrics/health.js';
 import type { GroupHistogramName, HistogramName, MetricsSnapshot } from '../metrics/types.js';
 import type { RunIdentity, ShardRef } from './run-identity.js';
+import type { CapacityResult } from './capacity.js';
 
 export type { RunIdentity, ShardRef } from './run-identity.js';
 
@@ -102,6 +103,8 @@ export interface PhaseReport {
   /** From the first worker entering it to the last one leaving it, ms. */
   durationMs: number;
   metrics: ReportMetrics;
+  /** The kernel's TCP counters during the phase (loopback targets; issue 4). */
+  kernel?: KernelTcpCounters;
 }
 
 /**
@@ -195,6 +198,8 @@ export interface ReportDocument {
   mergedFrom?: MergedSource[];
   /** The run id and shard (issue 6); absent in reports of older versions. */
   run?: RunIdentity;
+  /** A capacity search's result and every step's figures (issue 4); absent for other runs. */
+  capacity?: CapacityResult;
 }
 
 /** One of the shard reports a merged report was made of. */

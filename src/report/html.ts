@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 import { HISTOGRAM_NAMES } from '../metrics/types.js';
+import { capacitySection } from './capacity.js';
 import { connackReason } from './connack.js';
 import type { ReportDocument } from './document.js';
 import { formatCount, formatDuration, formatMs, formatPercent, transportLabel } from './format.js';
@@ -49,6 +50,7 @@ export function renderHtml(report: ReportDocument): string {
   const body = [
     header(report),
     keyFigures(report),
+    capacitySection(report.capacity, escapeHtml),
     chartSection('timeline', 'Devices and rates over time', 'Phases are shaded and named.'),
     latencyTable(report),
     chartSection(

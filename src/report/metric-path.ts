@@ -26,6 +26,9 @@
  * - `shard.startLatenessMs`: how late the shard started against the agreed start, ms (a merged
  *   report: the latest shard); `shard.clockOffsetMs`: its measured clock offset, ms. Null
  *   when the run had no agreed start or measured no offset.
+ * - `capacity.sustainedRatePerSec`, `capacity.achievedRatePerSec` (per second; null when no
+ *   step was sustained), `capacity.ceilingReached` (1 or 0) and `capacity.steps` (steps run):
+ *   a capacity search's result.
  */
 
 import { FleetbenchError } from '../errors.js';
@@ -39,6 +42,7 @@ import {
 } from '../metrics/types.js';
 import type { JsHistogram } from 'hdr-histogram-js';
 import type { RunIdentity } from './run-identity.js';
+import type { CapacityResult } from './capacity.js';
 
 /** The unit of a resolved value. */
 export type MetricUnit =
@@ -63,10 +67,21 @@ export type MetricPath =
   | { kind: 'rate'; path: string; key: string; over: readonly string[] }
   | { kind: 'per-sec'; path: string; key: string }
   | { kind: 'duration'; path: string }
-  | { kind: 'shard'; path: string; field: ShardField };
+  | { kind: 'shard'; path: string; field: ShardField }
+  | { kind: 'capacity'; path: string; field: CapacityField };
 
 /** A per-shard figure of the report's `run` section. */
 export type ShardField = 'startLatenessMs' | 'clockOffsetMs';
+
+/** The figures of a capacity search a metric path can name. */
+export const CAPACITY_FIELDS = [
+  'sustainedRatePerSec',
+  'achievedRatePerSec',
+  'ceilingReached',
+  'steps',
+] as const;
+
+export type CapacityField = (typeof CAPACITY_FIELDS)[number];
 
 /** A statistic of a histogram: `count`, `min`, `mean`, `max` or a percentile 0..100. */
 export type HistogramStat = 'count' | 'min' | 'mean' | 'max' | { percentile: number };
@@ -91,6 +106,11 @@ export interface MetricSource {
   durationMs: number;
   /** The report's run section, for `shard.*`; absent for a stretch of a run. */
   run?: RunIdentity;
+  /** A capacity search's result, for `capacity.*`; absent for other runs. */
+  capacity?: Pick<
+    CapacityResult,
+    'sustainedRatePerSec' | 'achievedRatePerSec' | 'ceilingReached' | 'steps'
+  >;
 }
 
 /** Counter families whose absent counters mean "never moved". */
@@ -102,7 +122,7 @@ const FORMS_HINT =
   'write <histogram>.<count|min|mean|max|p50|p99|p99.9> (histograms: ' +
   `${HISTOGRAM_NAMES.join(', ')}), a counter key such as connect.ok, ` +
   '<counter>.rate (e.g. connect.failed.rate), <counter>.perSec, duration, ' +
-  'shard.startLatenessMs or shard.clockOffsetMs';
+  `shard.startLatenessMs, shard.clockOffsetMs or capacity.<${CAPACITY_FIELDS.join('|')}>`;
 
 /**
  * Parses a metric path.
@@ -115,6 +135,13 @@ export function parseMetricPath(path: string): MetricPath {
   if (text === 'duration') return { kind: 'duration', path };
   if (text === 'shard.startLatenessMs' || text === 'shard.clockOffsetMs') {
     return { kind: 'shard', path, field: text.slice('shard.'.length) as ShardField };
+  }
+  if (text.startsWith('capacity.')) {
+    const field = text.slice('capacity.'.length);
+    if ((CAPACITY_FIELDS as readonly string[]).includes(field)) {
+      return { kind: 'capacity', path, field: field as CapacityField };
+    }
+    throw unknownPath(path, 'is not a capacity figure');
   }
 
   // A monitor group's own fan-in histogram: `groups.<name>.fanIn.p99`.
@@ -211,6 +238,8 @@ export function resolveMetric(source: MetricSource, path: string | MetricPath): 
       const direction = parsed.field === 'startLatenessMs' ? 'lower-is-better' : 'neutral';
       return { path: shown, value, unit: 'ms', direction };
     }
+    case 'capacity':
+      return resolveCapacity(source, parsed.field, shown);
     case 'histogram':
       return resolveHistogram(source.metrics, parsed.histogram, parsed.stat, shown);
     case 'counter':
@@ -240,6 +269,8 @@ export function metricUnit(path: MetricPath): MetricUnit {
     case 'duration':
     case 'shard':
       return 'ms';
+    case 'capacity':
+      return path.field.endsWith('PerSec') ? 'per-sec' : 'count';
     case 'histogram':
       return path.stat === 'count' ? 'count' : 'us';
     case 'counter':
@@ -249,6 +280,20 @@ export function metricUnit(path: MetricPath): MetricUnit {
     case 'per-sec':
       return 'per-sec';
   }
+}
+
+function resolveCapacity(source: MetricSource, field: CapacityField, path: string): ResolvedMetric {
+  const c = source.capacity;
+  const rate = field.endsWith('PerSec');
+  const unit: MetricUnit = rate ? 'per-sec' : 'count';
+  const direction: MetricDirection = rate ? 'higher-is-better' : 'neutral';
+  let value: number | null = null;
+  if (c !== undefined) {
+    if (field === 'ceilingReached') value = c.ceilingReached ? 1 : 0;
+    else if (field === 'steps') value = c.steps.length;
+    else value = c[field];
+  }
+  return { path, value, unit, direction };
 }
 
 function counterValue(metrics: MetricsSnapshot, key: string, path: string): number {
@@ -358,6 +403,9 @@ export function listMetricPaths(sources: readonly MetricSource[]): string[] {
   if (counters.has('commands.published')) counters.add('commands.received.rate');
   if (counters.has('fanIn.received')) counters.add('fanIn.received.perSec');
   paths.push(...[...counters].sort(), 'duration');
+  if (sources.some((s) => s.capacity !== undefined)) {
+    paths.push(...CAPACITY_FIELDS.map((f) => `capacity.${f}`));
+  }
   return paths;
 }
 

@@ -46,5 +46,17 @@ export function phaseTable(report: ReportDocument): string {
       p99('roundtrip'),
     ]);
   }
-  return table.toString();
+  return [table.toString(), ...kernelLines(phases)].join('\n');
+}
+
+/** One line per phase in which the kernel dropped or retried SYNs. */
+function kernelLines(phases: NonNullable<ReportDocument['phases']>): string[] {
+  return phases.flatMap((p) => {
+    const k = p.kernel;
+    if (k === undefined || (k.listenDrops === 0 && k.synRetrans === 0)) return [];
+    return [
+      `kernel in ${p.name}: ${formatCount(k.listenDrops)} SYNs dropped at a full listen queue, ` +
+        `${formatCount(k.synRetrans)} retransmitted`,
+    ];
+  });
 }

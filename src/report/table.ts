@@ -21,6 +21,7 @@ import {
   type Paint,
 } from './format.js';
 import { behaviourTable } from './behaviour-table.js';
+import { capacityLines } from './capacity.js';
 import { phaseTable } from './phase-table.js';
 import { tlsSummary, tlsSummaryLines } from './tls-summary.js';
 
@@ -48,6 +49,7 @@ const LATENCY_LABELS: Record<HistogramName, string> = {
   roundtrip: 'round trip',
   roundtripCorrected: '  from schedule',
   scheduleLag: '  schedule lag',
+  connectLag: '  connect lag',
   reconnect: 'reconnect',
   downtime: '  downtime',
   commandRoundtrip: 'command round trip',
@@ -72,6 +74,7 @@ export function renderSummary(report: ReportDocument, options: RenderSummaryOpti
     latencyTable(report),
     tlsLines(report).join('\n'),
     phaseTable(report),
+    capacityLines(report.capacity).join('\n'),
     failureLines(report, paint).join('\n'),
     accountingLines(report, paint).join('\n'),
     thresholdLines(report, paint).join('\n'),

@@ -19,6 +19,7 @@ import { expandSourceAddresses } from './source-addresses.js';
 import { parseThreshold, type ThresholdPlan } from './thresholds.js';
 import { ScenarioSchema, type Scenario } from './schema.js';
 import { resolveTargets } from './target.js';
+import { resolveCapacity } from './capacity.js';
 
 /** Settings given on the command line; they win over the file's. */
 export interface ScenarioOverrides {
@@ -83,7 +84,13 @@ export function planScenario(raw: unknown, source: PlanSource): Plan {
   const phaseNames = new Set(resolved.phases.map((p) => p.name));
   const thresholds = resolveThresholds(scenario, source.overrides?.thresholds ?? [], phaseNames);
   const sources = expandSourceAddresses(scenario.connect.sourceAddresses ?? []);
-  const problems = [...checkSemantics(scenario), ...resolved.problems, ...thresholds.problems];
+  const capacity = resolveCapacity(scenario);
+  const problems = [
+    ...checkSemantics(scenario),
+    ...resolved.problems,
+    ...thresholds.problems,
+    ...capacity.problems,
+  ];
   if ('problem' in sources && scenario.connect.sourceAddresses !== undefined) {
     problems.push(sources.problem);
   }
@@ -116,6 +123,7 @@ export function planScenario(raw: unknown, source: PlanSource): Plan {
     thresholds: thresholds.list,
     sourceAddresses: 'addresses' in sources ? sources.addresses : [],
     reconnect: scenario.reconnect === undefined ? null : scenario.reconnect || null,
+    capacity: capacity.plan,
   };
 }
 
@@ -140,6 +148,11 @@ function applyOverrides(raw: unknown, o: ScenarioOverrides): unknown {
     // With phases, --duration is the length of every steady and hold phase.
     if (Array.isArray(out.phases))
       out.phases = out.phases.map((p) => withDuration(p, o.durationSec));
+    // In a capacity search it is the length of each step.
+    const c = out.capacity;
+    if (c !== null && typeof c === 'object' && !Array.isArray(c)) {
+      out.capacity = { ...c, stepDurationSec: o.durationSec };
+    }
   }
   return out;
 }

@@ -8,6 +8,7 @@ import type { ReconnectPolicy } from './phase-schema.js';
 import type { ShardPlan } from './shard.js';
 import { describePhase, type PhasePlan } from './phases.js';
 import type { Scenario } from './schema.js';
+import type { CapacityPlan } from './capacity.js';
 import type { ThresholdPlan } from './thresholds.js';
 import { transportOf, type TargetScheme } from './transport.js';
 
@@ -100,6 +101,8 @@ export interface Plan {
   thresholds: ThresholdPlan[];
   /** How dropped connections come back; `null`: they do not (storms use the defaults). */
   reconnect: ReconnectPolicy | null;
+  /** A capacity search: steps of rising rate instead of `phases`; null for a plain run. */
+  capacity: CapacityPlan | null;
 }
 
 /** One line per phase and group of the run, printed before it starts. */
@@ -169,7 +172,8 @@ export function describePlan(plan: Plan): string[] {
       : `  reconnect: backoff ${r.initialDelayMs} ms x${r.multiplier} up to ${r.maxDelayMs} ms, ` +
           `jitter ${r.jitter}, ${r.maxAttempts === 0 ? 'no limit' : `${r.maxAttempts} attempts`}`,
   );
-  for (const p of plan.phases) lines.push(`  ${describePhase(p, plan.traffic !== false)}`);
+  if (plan.capacity !== null) lines.push(...describeCapacity(plan, plan.capacity));
+  else for (const p of plan.phases) lines.push(`  ${describePhase(p, plan.traffic !== false)}`);
   lines.push(`  drain: up to ${plan.drainMs} ms, then disconnect`);
   for (const t of plan.thresholds) {
     const scope = t.phase === null ? '' : ` in phase ${t.phase}`;
@@ -184,4 +188,19 @@ function identityLabel(g: GroupPlan): string {
   return id.manifestFile === null
     ? `certificate ${id.certFile}`
     : `a certificate each from ${id.manifestFile}`;
+}
+
+function describeCapacity(plan: Plan, c: CapacityPlan): string[] {
+  const each =
+    c.mode === 'connect'
+      ? `a fresh fleet of rate x ${c.stepDurationSec} s devices (at most ${plan.devices}) ` +
+        'connects at the rate, then disconnects'
+      : `the fleet connects at ${plan.connect.ratePerSec}/s, then publishes at the rate for ` +
+        `${c.stepDurationSec} s (open model)`;
+  return [
+    `  capacity search (${c.mode}): steps at ${c.rates.join(', ')} per s; in each, ${each}`,
+    `  each step must keep ${c.slo.map((t) => t.expression).join(', ')} and reach ` +
+      `${Math.round(c.minAchievedShare * 100)}% of its rate; the search stops at the first ` +
+      'that does not',
+  ];
 }

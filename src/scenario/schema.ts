@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { GroupBehaviourFields } from './group-schema.js';
 import { PhaseSchema, ReconnectSchema } from './phase-schema.js';
+import { CapacitySchema } from './capacity-schema.js';
 import { TransportSchema, WebSocketSchema } from './transport-schema.js';
 
 const positiveInt = () => z.int().positive();
@@ -251,6 +252,8 @@ export const ScenarioSchema = z.strictObject({
    * defaults. `false` is the same as leaving it out.
    */
   reconnect: z.union([ReconnectSchema, z.literal(false)]).optional(),
+  /** A capacity search instead of phases (see capacity.ts). Default: none. */
+  capacity: CapacitySchema.optional(),
   /**
    * Traffic time after the last device's planned connect, s; with `phases`, the default length
    * of a `steady` or `hold` phase. Default 10.

@@ -8,6 +8,7 @@
 
 import { FleetbenchError } from '../errors.js';
 import {
+  metricUnit,
   parseMetricPath,
   resolveMetric,
   type MetricPath,
@@ -90,15 +91,6 @@ export function parseThreshold(
     abortOnFail: options.abortOnFail ?? false,
     delayAbortEvalSec: options.delayAbortEvalSec ?? 0,
   };
-}
-
-/** The unit a metric kind is resolved in. */
-function metricUnit(path: MetricPath): 'us' | 'ms' | 'count' | 'ratio' | 'per-sec' {
-  if (path.kind === 'histogram') return path.stat === 'count' ? 'count' : 'us';
-  if (path.kind === 'duration' || path.kind === 'shard') return 'ms';
-  if (path.kind === 'rate') return 'ratio';
-  if (path.kind === 'per-sec') return 'per-sec';
-  return 'count';
 }
 
 function displayUnit(path: MetricPath, unit: string): string {

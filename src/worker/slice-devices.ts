@@ -90,6 +90,9 @@ export class SliceDevices {
     while (this.inFlight < this.maxInFlight && !this.closing) {
       const due = this.connects.popDue(nowMs);
       if (due === undefined) return;
+      // How late a ramp connect starts: the in-flight cap (or a busy worker) holding it back.
+      if (due.item.kind === 'connect')
+        this.recorder.record('connectLag', (nowMs - due.atMs) * 1000);
       this.inFlight++;
       void this.connect(due.item.device, due.item.kind);
     }

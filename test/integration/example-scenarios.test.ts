@@ -53,6 +53,7 @@ describe('the example scenarios against Mosquitto 2', async () => {
   test('every example is covered here', async () => {
     const files = (await readdir(SCENARIOS)).filter((f) => f.endsWith('.yaml')).sort();
     assert.deepEqual(files, [
+      'capacity.yaml',
       'command-roundtrip.yaml',
       'connect-storm.yaml',
       'quickstart.yaml',
@@ -142,6 +143,39 @@ describe('the example scenarios against Mosquitto 2', async () => {
       assert.equal(histogramCount(report, 'fanIn'), fanIn);
       const storm = report.phases?.find((p) => p.name === 'outage');
       assert.equal(storm?.metrics.counters['reconnect.ok'], 29);
+    },
+  );
+
+  test(
+    'capacity: connect-rate steps until the SLO breaks, each step in the report',
+    { skip },
+    async () => {
+      const report = await run('capacity');
+      assert.equal(report.partial, null);
+      const c = report.capacity ?? assert.fail('no capacity result');
+      assert.deepEqual(c.slo, ['connect.p99 < 500ms', 'connect.failed.rate < 1%']);
+      assert.ok(c.steps.length >= 1);
+      assert.deepEqual(
+        c.steps.map((s) => s.ratePerSec),
+        [50, 100, 200, 400, 800, 1600].slice(0, c.steps.length),
+      );
+      // Every step but the last was sustained; the search ended at the last one or at the top.
+      assert.ok(c.steps.slice(0, -1).every((s) => s.verdict === 'sustained'));
+      assert.notEqual(c.steps.at(-1)?.verdict, 'stopped');
+      for (const s of c.steps) {
+        // At most the fleet (60 here), the step's rate for its second otherwise.
+        assert.equal(s.devices, Math.min(DEVICES, s.ratePerSec), `step ${s.step}`);
+        assert.equal(s.failedRate, 0, `step ${s.step}: the broker refused nothing`);
+      }
+      assert.deepEqual(
+        report.phases?.map((p) => p.name),
+        c.steps.map((s) => `step${s.step}`),
+      );
+      // Its threshold on the result was judged (whether a loaded host sustains 50/s is not ours).
+      assert.deepEqual(
+        report.thresholds?.map((t) => t.expression),
+        ['capacity.sustainedRatePerSec >= 50'],
+      );
     },
   );
 });

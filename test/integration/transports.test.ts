@@ -11,6 +11,7 @@ import { compareReports } from '../../src/report/compare.js';
 import type { ReportDocument } from '../../src/report/document.js';
 import { planScenario } from '../../src/scenario/load.js';
 import { mosquittoSuite } from '../helpers/mosquitto-suite.js';
+import { scenarioProblems } from '../helpers/scenario-problems.js';
 import { makeTestPki, type TestPki } from '../helpers/pki.js';
 import { counter, histogramCount, runScenario } from '../helpers/run.js';
 
@@ -134,15 +135,7 @@ describe('transports against Mosquitto 2: tls, wss and tcp listeners', async () 
 describe('transport settings', () => {
   const plan = (s: Record<string, unknown>) =>
     planScenario(s, { file: null, sha256: null, label: 'test.yaml' });
-  /** The scenario's problems, one line each, as the CLI prints them. */
-  const problems = (s: Record<string, unknown>) => {
-    try {
-      plan(s);
-    } catch (err) {
-      return ((err as { problems?: string[] }).problems ?? []).join('\n');
-    }
-    return assert.fail('no problem found');
-  };
+  const problems = scenarioProblems;
 
   test('a scheme that disagrees with transport is an error naming both', () => {
     const base = { name: 'x', devices: 1 };
