@@ -6,6 +6,9 @@
  *   @peculiar/x509's `issueDeviceCert` on one thread (the library path it replaces);
  * - the preflight of the N devices (both cores) against the same checks done with Node's
  *   X509Certificate and createPrivateKey on one thread, per device;
+ * - run-time minting (`identity.mint`) of the N devices in memory on the same threads, as a
+ *   run's workers prepare them, against the file-based `certs init` rate of the same run;
+ *   then the same preparation with each device's secure context built too;
  * - client CPU per mutual-TLS connect against Mosquitto, TLS 1.2 and 1.3 (connect-cpu.ts):
  *   a secure context per device built before, and a resumed session of the device's own,
  *   against the options given to each connect.
@@ -26,6 +29,7 @@ import { readManifest } from '../src/fleet/manifest.js';
 import { preflightDevices } from '../src/fleet/preflight.js';
 import { startMosquitto } from '../test/helpers/mosquitto.js';
 import { measureConnectCpu } from './connect-cpu.js';
+import { measureMintPreparation } from './mint-preparation.js';
 import { createCa, issueDeviceCert } from '../src/fleet/pki.js';
 
 const BASELINE_CERTS = 300;
@@ -101,6 +105,33 @@ async function connectRows(
   }
 }
 
+/**
+ * Run-time minting (`identity.mint`) of the same fleet, in memory on the same threads, against
+ * the file-based `certs init` rate of this run; then with each device's secure context too.
+ */
+async function mintRows(
+  layout: { caCert: string; caKey: string },
+  devices: number,
+  threads: number,
+  filesRate: number,
+): Promise<string[][]> {
+  const rows: string[][] = [];
+  for (const contexts of [false, true]) {
+    const m = await measureMintPreparation(layout, devices, threads, contexts);
+    const perSec = m.minted / (m.wallMs / 1000);
+    log(`mint preparation${contexts ? ' + contexts' : ''}: ${perSec.toFixed(0)}/s`);
+    rows.push([
+      contexts
+        ? `identity.mint preparation of ${devices}: minted + secure context each (${threads} workers)`
+        : `identity.mint of ${devices} devices in memory, no files (${threads} workers)`,
+      `${perSec.toFixed(0)} devices/s, ${(m.wallMs / 1000).toFixed(1)} s, ${(m.cpuMs / m.minted).toFixed(2)} ms CPU each`,
+      `${filesRate.toFixed(0)} certs/s (certs init, files, this run)`,
+      `${(perSec / filesRate).toFixed(2)}x`,
+    ]);
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { devices: { type: 'string', default: '100000' }, dir: { type: 'string' } },
@@ -136,6 +167,7 @@ async function main(): Promise<void> {
         `${(preRate / checkBaseline).toFixed(1)}x`,
       ],
     ];
+    rows.push(...(await mintRows(set.layout, devices, set.threads, rate)));
     rows.push(...(await connectRows(set.layout, devicesToCheck.slice(0, CONNECT_DEVICES))));
     process.stdout.write(`${rows.map((r) => r.join(' | ')).join('\n')}\n`);
   } finally {

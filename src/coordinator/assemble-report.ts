@@ -15,7 +15,7 @@ import {
   type RunIdentity,
   type TimeSeries,
 } from '../report/document.js';
-import type { Plan } from '../scenario/plan.js';
+import type { IdentityPlan, Plan } from '../scenario/plan.js';
 import { transportOf, usesWebSocket } from '../scenario/transport.js';
 import { redactSecrets } from '../report/sanitize.js';
 import { mergeFailures } from '../worker/failures.js';
@@ -54,7 +54,13 @@ export interface AssembleInput {
   /** The workers' self-monitoring over the run. */
   loadGenerator?: LoadGeneratorHealth;
   /** The workers' preparation of per-device identities, before the start. */
-  preparation?: { contexts: number; wallMs: number; cpuMs: number; preflightMs: number };
+  preparation?: {
+    contexts: number;
+    minted: number;
+    wallMs: number;
+    cpuMs: number;
+    preflightMs: number;
+  };
   /** The run id and this process's shard. */
   run?: RunIdentity;
 }
@@ -81,9 +87,7 @@ export function reportOptions(plan: Plan): ReportDocument['options'] {
       // Plain data by construction; the cast only drops the interfaces' lack of an index.
       traffic: g.traffic as unknown as JsonValue,
       session: g.session as unknown as JsonValue,
-      caFile: g.identity.caFile,
-      certFile: g.identity.certFile,
-      keyFile: g.identity.keyFile,
+      ...identityFiles(g.identity),
       deviceId: g.identity.deviceId,
       clientId: g.identity.clientId,
       username: g.identity.username,
@@ -175,6 +179,7 @@ export function assembleReport(input: AssembleInput): ReportDocument {
       ? {
           preparation: {
             contexts: input.preparation.contexts,
+            ...(input.preparation.minted > 0 ? { minted: input.preparation.minted } : {}),
             wallMs: Math.round(input.preparation.wallMs),
             cpuMs: Math.round(input.preparation.cpuMs),
             preflightMs: Math.round(input.preparation.preflightMs),
@@ -215,4 +220,25 @@ export function phaseReports(
 export function targetUrl(t: Plan['target']): string {
   const host = t.host.includes(':') ? `[${t.host}]` : t.host;
   return `${t.protocol}://${host}:${t.port}${t.path ?? ''}`;
+}
+
+/**
+ * The files a group's identity came from, for the report: paths and names only. The key
+ * material, the CA key's contents and any passphrase stay out.
+ */
+function identityFiles(id: IdentityPlan): Record<string, string> {
+  const passphrase: Record<string, string> =
+    id.passphrase === null
+      ? {}
+      : 'env' in id.passphrase
+        ? { passphraseEnv: id.passphrase.env }
+        : { passphraseFile: id.passphrase.file };
+  const files: Record<IdentityPlan['source'], Record<string, string>> = {
+    shared: { certFile: id.certFile, keyFile: id.keyFile },
+    platform: { certFile: id.certFile, keyFile: id.keyFile },
+    pkcs12: { pkcs12File: id.pkcs12File ?? '' },
+    manifest: { manifestFile: id.manifestFile ?? '' },
+    mint: { mintCaFile: id.mint?.caFile ?? '', mintCaKeyFile: id.mint?.caKeyFile ?? '' },
+  };
+  return { source: id.source, caFile: id.caFile, ...files[id.source], ...passphrase };
 }

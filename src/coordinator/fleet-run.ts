@@ -21,7 +21,12 @@ import type {
 import { isLoopback, type TcpCounters } from './kernel-counters.js';
 import { PhaseKernelCounters } from './phase-kernel.js';
 import { FleetPool } from './pool.js';
-import { PreparationBarrier, preparationError, type PreparationSummary } from './preparation.js';
+import {
+  describePreparation,
+  PreparationBarrier,
+  preparationError,
+  type PreparationSummary,
+} from './preparation.js';
 import { ProgressTracker, type RunProgress } from './progress.js';
 import { brokenAbortRule } from './thresholds.js';
 import { TimeSeriesCollector } from './time-series.js';
@@ -114,6 +119,7 @@ export async function runFleet(
     await pool.close();
     throw preparationError(preparation);
   }
+  if (preparation.contexts > 0) o.logger.info(describePreparation(preparation, plan.workers));
 
   const readyMs = Date.now();
   const delayMs = startDelayMs(o.startAt, o.startDelayMs, readyMs);

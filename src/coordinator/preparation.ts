@@ -12,6 +12,8 @@ import type { RunningTask } from './pool.js';
 export interface PreparationSummary {
   /** Per-device secure contexts built, all workers. */
   contexts: number;
+  /** Device certificates minted in memory, all workers (`identity.mint`). */
+  minted: number;
   /** Wall time until the last worker was ready, ms. */
   wallMs: number;
   /** CPU the workers reported, ms (each counts its whole process: an upper bound). */
@@ -54,6 +56,7 @@ export class PreparationBarrier {
     const all = [...this.stats.values()];
     return {
       contexts: all.reduce((n, s) => n + s.contexts, 0),
+      minted: all.reduce((n, s) => n + s.minted, 0),
       wallMs: Number(process.hrtime.bigint() - this.startedNs) / 1e6,
       cpuMs: all.reduce((n, s) => n + s.cpuMs, 0),
       failed: all.reduce((n, s) => n + s.failed, 0),
@@ -74,5 +77,14 @@ export function preparationError(p: PreparationSummary): FleetbenchError {
         'fix or regenerate the files the manifest names ' +
         '(`fleetbench certs init --devices N --force` writes a new set)',
     },
+  );
+}
+
+/** One line for the log: what the preparation did and what it cost, before the start. */
+export function describePreparation(p: PreparationSummary, workers: number): string {
+  const minted = p.minted > 0 ? `, ${p.minted} of them minted in memory` : '';
+  return (
+    `prepared ${p.contexts} per-device identities${minted} in ${(p.wallMs / 1000).toFixed(1)} s ` +
+    `on ${workers} workers (${(p.cpuMs / 1000).toFixed(1)} s CPU), before the start`
   );
 }

@@ -128,7 +128,15 @@ export async function runLoadTest(options: RunLoadTestOptions): Promise<RunLoadT
     const { created, layout } = await ensureDefaultCerts(certsDir);
     if (created) log.info(`generated a CA and certificates in ${layout.dir}`);
   }
-  const { material: identities, preflight } = await loadGroupIdentities(plan);
+  const {
+    material: identities,
+    preflight,
+    warnings: keyWarnings,
+  } = await loadGroupIdentities(plan);
+  for (const w of keyWarnings) {
+    warnings.push(w);
+    log.warn(w);
+  }
   if (preflight !== null) {
     log.info(
       `preflight: ${preflight.devices} device certificates usable ` +

@@ -15,6 +15,7 @@ import {
   type ProblemClass,
 } from './device-check.js';
 import { DeviceMinter } from './mint.js';
+import { decodePkcs12, Pkcs12Error } from './pkcs12.js';
 import type { KeyAlgorithm, RsaBits } from './pki.js';
 
 /** Mint a bucket of devices into one directory. Plain data: it crosses to a worker thread. */
@@ -44,8 +45,11 @@ export interface MintResult {
 export interface CheckTask {
   kind: 'check';
   caPem: string;
-  devices: { deviceId: string; certFile: string; keyFile: string }[];
+  /** With `pkcs12`, `certFile` is a PKCS#12 file holding both (and `keyFile` the same). */
+  devices: { deviceId: string; certFile: string; keyFile: string; pkcs12?: boolean }[];
   scope: CheckScope;
+  /** Passphrase of the PKCS#12 files. Default: none (`''`). */
+  passphrase?: string;
   /** The instant validity is judged at, ms since the epoch. */
   nowMs: number;
 }
@@ -75,13 +79,9 @@ function check(task: CheckTask): CheckResult {
     result.checked++;
     let found: { problem: ProblemClass; detail: string } | null;
     try {
-      found = checkDevice(
-        readFileSync(d.certFile, 'utf8'),
-        readFileSync(d.keyFile, 'utf8'),
-        anchors.anchors,
-        task.scope,
-        now,
-      );
+      const pem = readDevicePem(d, task.passphrase ?? '');
+      found =
+        'problem' in pem ? pem : checkDevice(pem.cert, pem.key, anchors.anchors, task.scope, now);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'error';
       found = { problem: 'unreadable', detail: `cannot be read (${code})` };
@@ -94,6 +94,25 @@ function check(task: CheckTask): CheckResult {
     }
   }
   return result;
+}
+
+/** A device's PEM texts, from its two files or decoded from its PKCS#12 file. */
+function readDevicePem(
+  d: CheckTask['devices'][number],
+  passphrase: string,
+): { cert: string; key: string } | { problem: ProblemClass; detail: string } {
+  if (d.pkcs12 !== true) {
+    return { cert: readFileSync(d.certFile, 'utf8'), key: readFileSync(d.keyFile, 'utf8') };
+  }
+  const bytes = readFileSync(d.certFile);
+  try {
+    const p12 = decodePkcs12(bytes, passphrase);
+    return { cert: p12.certPem, key: p12.keyPem };
+  } catch (err) {
+    if (!(err instanceof Pkcs12Error)) throw err;
+    const problem = err.reason === 'bad-passphrase' ? 'bad-passphrase' : 'unparsable-pkcs12';
+    return { problem, detail: err.message };
+  }
 }
 
 function mint(task: MintTask): MintResult {

@@ -17,6 +17,8 @@ export type ProblemClass =
   | 'unreadable'
   | 'unparsable-certificate'
   | 'unparsable-key'
+  | 'unparsable-pkcs12'
+  | 'bad-passphrase'
   | 'key-mismatch'
   | 'not-yet-valid'
   | 'expired'

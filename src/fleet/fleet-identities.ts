@@ -13,8 +13,10 @@ import type { Plan } from '../scenario/plan.js';
 import { compileIdentity, type DeviceIdentity } from '../scenario/template.js';
 import { tlsContextOptions } from '../scenario/tls-settings.js';
 import { usesTls } from '../scenario/transport.js';
-import type { IdentityMaterial, PreparationStats } from '../worker/protocol.js';
+import type { IdentityMaterial, MintMaterial, PreparationStats } from '../worker/protocol.js';
 import type { ManifestDevice } from './manifest.js';
+import { DeviceMinter } from './mint.js';
+import { decodePkcs12, Pkcs12Error } from './pkcs12.js';
 
 /** A device of the worker's slice: its group (index in `plan.groups`) and fleet ordinal. */
 export interface SliceMember {
@@ -26,6 +28,8 @@ export interface SliceMember {
 const MAX_PROBLEMS = 20;
 /** Files read at once while preparing. */
 const READ_CONCURRENCY = 32;
+/** Devices prepared between two turns of the event loop. */
+const YIELD_EVERY = 256;
 
 interface GroupIdentities {
   firstOrdinal: number;
@@ -34,6 +38,10 @@ interface GroupIdentities {
   shared: tls.SecureContext | null;
   /** Per-device groups: the manifest rows, in group order. */
   devices: ManifestDevice[] | null;
+  /** Minting groups: the signer, and the validity of what it signs. */
+  mint: { minter: DeviceMinter; validity: { notBefore: Date; notAfter: Date } } | null;
+  /** Passphrase of the rows' PKCS#12 files. */
+  passphrase: string;
   ca: string;
   release: boolean;
 }
@@ -62,6 +70,7 @@ export class FleetIdentities {
     this.groups = plan.groups.map((g, gi) => {
       const m = material[gi];
       const devices = m?.devices ?? null;
+      const mint = m?.mint === undefined ? null : minterOf(m.mint);
       const templated = compileIdentity(g.identity);
       return {
         firstOrdinal: g.firstOrdinal,
@@ -70,10 +79,12 @@ export class FleetIdentities {
             ? (k: number) => templated(g.identity.firstIndex + k)
             : (k: number) => manifestIdentity(devices, k - g.firstOrdinal, g.identity.firstIndex),
         shared:
-          this.tlsOn && m !== undefined && devices === null
+          this.tlsOn && m !== undefined && devices === null && mint === null
             ? this.build(m.ca, m.cert, m.key)
             : null,
         devices,
+        mint,
+        passphrase: m?.passphrase ?? '',
         ca: m?.ca ?? '',
         release: g.identity.contexts === 'release',
       };
@@ -93,15 +104,21 @@ export class FleetIdentities {
   async prepare(members: SliceMember[]): Promise<PreparationStats> {
     const started = process.hrtime.bigint();
     const cpu = process.cpuUsage();
-    const own = members.filter((m) => this.group(m.group).devices !== null);
+    const own = members.filter((m) => isPerDevice(this.group(m.group)));
     const problems: string[] = [];
     let failed = 0;
+    let minted = 0;
     let next = 0;
     const work = async () => {
       while (next < own.length) {
         const m = own[next++] as SliceMember;
         const problem = await this.prepareOne(m);
-        if (problem === null) continue;
+        // Minting never waits for a file: let the port breathe now and then.
+        if (next % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
+        if (problem === null) {
+          if (this.group(m.group).mint !== null) minted++;
+          continue;
+        }
         failed++;
         if (problems.length < MAX_PROBLEMS) problems.push(problem);
       }
@@ -110,6 +127,7 @@ export class FleetIdentities {
     const used = process.cpuUsage(cpu);
     return {
       contexts: own.length - failed,
+      minted,
       wallMs: Number(process.hrtime.bigint() - started) / 1e6,
       cpuMs: (used.user + used.system) / 1000,
       failed,
@@ -119,28 +137,31 @@ export class FleetIdentities {
 
   private async prepareOne(m: SliceMember): Promise<string | null> {
     const g = this.group(m.group);
-    const row = g.devices?.[m.ordinal - g.firstOrdinal];
-    if (row === undefined) return `no manifest row for device #${m.ordinal + 1}`;
-    let pem: OwnPem;
-    try {
-      const [cert, key] = await Promise.all([
-        readFile(row.certFile, 'utf8'),
-        readFile(row.keyFile, 'utf8'),
-      ]);
-      pem = { cert, key };
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? 'error';
-      return `device ${row.deviceId}: ${row.certFile} or ${row.keyFile} cannot be read (${code})`;
-    }
+    const loaded = g.mint !== null ? this.mintOne(g, m) : await readOwnPem(g, m);
+    if ('problem' in loaded) return loaded.problem;
+    const { pem, name } = loaded;
     if (!this.tlsOn) return null;
     try {
       this.contexts.set(m.ordinal, this.build(g.ca, pem.cert, pem.key));
     } catch {
       // OpenSSL's message is not shown: it can quote nothing useful and we never echo keys.
-      return `device ${row.deviceId}: ${row.certFile} and ${row.keyFile} do not make a TLS identity (unparsable, or the key is not the certificate's)`;
+      return `device ${name}: not a usable TLS identity (unparsable, or the key is not the certificate's)`;
     }
     if (g.release) this.pems.set(m.ordinal, pem);
     return null;
+  }
+
+  /** A device's certificate, signed here in memory: CN = its device id. */
+  private mintOne(g: GroupIdentities, m: SliceMember): Loaded {
+    const deviceId = g.identityOf(m.ordinal).deviceId;
+    try {
+      const minted = g.mint?.minter.mint(deviceId, g.mint.validity);
+      if (minted === undefined) return { problem: `device ${deviceId}: no minting CA` };
+      return { pem: { cert: minted.certPem, key: minted.keyPem }, name: `${deviceId} (minted)` };
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      return { problem: `device ${deviceId}: cannot mint its certificate (${why})` };
+    }
   }
 
   /**
@@ -150,7 +171,7 @@ export class FleetIdentities {
   contextFor(group: number, ordinal: number): tls.SecureContext | undefined {
     const g = this.group(group);
     if (!this.tlsOn) return undefined;
-    if (g.devices === null) return g.shared ?? undefined;
+    if (!isPerDevice(g)) return g.shared ?? undefined;
     const ready = this.contexts.get(ordinal);
     if (ready !== undefined) return ready;
     const pem = this.pems.get(ordinal);
@@ -174,6 +195,45 @@ export class FleetIdentities {
     if (g === undefined) throw new Error(`no group #${index}`);
     return g;
   }
+}
+
+/** A device's key material, or why it could not be had; `name` says where it came from. */
+type Loaded = { pem: OwnPem; name: string } | { problem: string };
+
+function isPerDevice(g: GroupIdentities): boolean {
+  return g.devices !== null || g.mint !== null;
+}
+
+/** A manifest row's files: PEM certificate and key, or one PKCS#12 file. */
+async function readOwnPem(g: GroupIdentities, m: SliceMember): Promise<Loaded> {
+  const row = g.devices?.[m.ordinal - g.firstOrdinal];
+  if (row === undefined) return { problem: `no manifest row for device #${m.ordinal + 1}` };
+  const files = row.pkcs12 === true ? row.certFile : `${row.certFile} and ${row.keyFile}`;
+  const name = `${row.deviceId} (${files})`;
+  try {
+    if (row.pkcs12 === true) {
+      const p12 = decodePkcs12(await readFile(row.certFile), g.passphrase);
+      return { pem: { cert: p12.certPem, key: p12.keyPem }, name };
+    }
+    const [cert, key] = await Promise.all([
+      readFile(row.certFile, 'utf8'),
+      readFile(row.keyFile, 'utf8'),
+    ]);
+    return { pem: { cert, key }, name };
+  } catch (err) {
+    const why =
+      err instanceof Pkcs12Error
+        ? err.message
+        : `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`;
+    return { problem: `device ${name} ${why}` };
+  }
+}
+
+function minterOf(m: MintMaterial): GroupIdentities['mint'] {
+  return {
+    minter: new DeviceMinter(m.caCertPem, m.caKeyPem),
+    validity: { notBefore: new Date(m.notBeforeMs), notAfter: new Date(m.notAfterMs) },
+  };
 }
 
 function manifestIdentity(devices: ManifestDevice[], row: number, index: number): DeviceIdentity {

@@ -25,6 +25,11 @@ export interface LoadTlsIdentityOptions {
    * `caFile`, `certFile`, `keyFile`.
    */
   settingPrefix?: string;
+  /**
+   * The setting that named each file, under `settingPrefix`, when not `ca`, `cert`, `key`:
+   * `{ cert: 'pkcs12', key: 'pkcs12' }` labels both `identity.pkcs12`. Default: none.
+   */
+  settingNames?: Partial<Record<'ca' | 'cert' | 'key', string>>;
   /** File the settings were read from, e.g. `'scenarios/soak.yaml'`. Default: none. */
   source?: string;
   /**
@@ -35,6 +40,11 @@ export interface LoadTlsIdentityOptions {
   checkChain?: boolean;
   /** Instant at which the validity periods are judged. Default: now. */
   now?: Date;
+  /**
+   * The certificate and key texts, already read (say, decoded from the PKCS#12 file that
+   * `certFile` and `keyFile` then both name). Default: read from `certFile` and `keyFile`.
+   */
+  pem?: { cert: string; key: string };
 }
 
 /** A checked TLS identity: the files' PEM contents, as read, plus facts for reports. */
@@ -72,8 +82,8 @@ export async function loadTlsIdentity(options: LoadTlsIdentityOptions): Promise<
 
   const [caText, certText, keyText] = await Promise.all([
     readLabeled(files.ca, problems),
-    readLabeled(files.cert, problems),
-    readLabeled(files.key, problems),
+    options.pem?.cert ?? readLabeled(files.cert, problems),
+    options.pem?.key ?? readLabeled(files.key, problems),
   ]);
 
   const anchors = caText === undefined ? undefined : parseCerts(caText, files.ca, problems);
@@ -105,8 +115,9 @@ export async function loadTlsIdentity(options: LoadTlsIdentityOptions): Promise<
 function labelFiles(options: LoadTlsIdentityOptions): Record<'ca' | 'cert' | 'key', Labeled> {
   const prefix = options.settingPrefix;
   const where = options.source === undefined ? '' : ` (set in ${options.source})`;
-  const make = (suffix: string, fallback: string, path: string): Labeled => ({
-    label: prefix === undefined ? fallback : `${prefix}.${suffix}`,
+  const make = (suffix: 'ca' | 'cert' | 'key', fallback: string, path: string): Labeled => ({
+    label:
+      prefix === undefined ? fallback : `${prefix}.${options.settingNames?.[suffix] ?? suffix}`,
     path: resolve(path),
     where,
   });

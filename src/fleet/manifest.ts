@@ -11,20 +11,41 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 
 import { FleetbenchError } from '../errors.js';
+import { DEFAULT_COLUMNS as DEFAULT_MANIFEST_COLUMNS } from '../scenario/identity-plan.js';
+import type { ManifestColumns } from '../scenario/plan.js';
 
 /** One device of a manifest, with absolute paths once read. */
 export interface ManifestDevice {
   deviceId: string;
   clientId: string;
   username: string;
-  /** Certificate file (PEM). Absolute after {@link readManifest}. */
+  /** Certificate file (PEM), or the PKCS#12 file. Absolute after {@link readManifest}. */
   certFile: string;
-  /** Private key file (PEM). Absolute after {@link readManifest}. */
+  /** Private key file (PEM), or the PKCS#12 file again. Absolute after {@link readManifest}. */
   keyFile: string;
+  /** True when `certFile` is a PKCS#12 file holding both the certificate and the key. */
+  pkcs12?: boolean;
 }
 
-/** The CSV columns, in order; the first line of a manifest names them. */
+/** The CSV columns `certs init` writes, in order; the first line of a manifest names them. */
 export const MANIFEST_COLUMNS = ['device_id', 'client_id', 'username', 'cert', 'key'] as const;
+
+/** How a manifest's columns are named (a foreign CSV maps its own), and what fills gaps. */
+export interface ManifestOptions {
+  /** The setting that named the file, for messages. Default `identity.manifest`. */
+  setting?: string;
+  /** Column names. Default: ours (`device_id`, `client_id`, `username`, `cert`, `key`, `pkcs12`). */
+  columns?: ManifestColumns;
+  /** True for the names the scenario gave: each must then be in the header. Default false. */
+  columnsGiven?: boolean;
+  /**
+   * Client id and username of a device when the file has no such column; given the row's
+   * device id and device number. Default: the device id.
+   */
+  fill?: (deviceId: string, index: number) => { clientId: string; username: string };
+  /** Device number of the first row (for `fill`). Default 1. */
+  firstIndex?: number;
+}
 
 /** The manifest text for `devices`, their paths made relative to the manifest's directory. */
 export function formatManifest(manifestFile: string, devices: readonly ManifestDevice[]): string {
@@ -38,13 +59,15 @@ export function formatManifest(manifestFile: string, devices: readonly ManifestD
 
 /**
  * Reads a manifest. Every problem (a missing column, an empty cell, a repeated device or client
- * id) is collected and thrown together as FleetbenchError `E_CERTS`, each with its line.
- * @param setting The setting that named the file, for messages. Default `identity.manifest`.
+ * id) is collected and thrown together as FleetbenchError `E_CERTS`, each naming the file, the
+ * row and the column.
  */
 export async function readManifest(
   file: string,
-  setting = 'identity.manifest',
+  options: ManifestOptions | string = {},
 ): Promise<ManifestDevice[]> {
+  const o = typeof options === 'string' ? { setting: options } : options;
+  const setting = o.setting ?? 'identity.manifest';
   const abs = resolve(file);
   let text: string;
   try {
@@ -53,52 +76,122 @@ export async function readManifest(
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw manifestError(abs, setting, [`${abs} cannot be read (${code})`], err);
   }
-  return parseManifest(text, abs, setting);
+  return parseManifest(text, abs, o);
 }
 
 /** Parses manifest text; see {@link readManifest}. Relative paths resolve against `file`. */
-export function parseManifest(text: string, file: string, setting: string): ManifestDevice[] {
-  let records: string[][];
+export function parseManifest(
+  text: string,
+  file: string,
+  options: ManifestOptions | string = {},
+): ManifestDevice[] {
+  const o = typeof options === 'string' ? { setting: options } : options;
+  const setting = o.setting ?? 'identity.manifest';
+  let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(text, { skip_empty_lines: true, trim: true, relax_column_count: true });
+    // Spreadsheets write a BOM, and in many locales `;` between cells.
+    records = parse(text, {
+      bom: true,
+      delimiter: [',', ';', '\t'],
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      trim: true,
+    }) as unknown as { record: string[]; info: { lines: number } }[];
   } catch (err) {
     throw manifestError(file, setting, [`${file}: ${(err as Error).message}`], err);
   }
-  const header = records[0] ?? [];
-  const at = MANIFEST_COLUMNS.map((c) => header.indexOf(c));
-  const missing = MANIFEST_COLUMNS.filter((_, i) => at[i] === -1);
-  if (missing.length > 0) {
-    const problem = `${file} line 1 must name the columns ${MANIFEST_COLUMNS.join(',')} (missing ${missing.join(', ')})`;
-    throw manifestError(file, setting, [problem]);
-  }
-
+  const header = records[0]?.record ?? [];
+  const at = columnIndexes(header, file, setting, o);
   const base = dirname(file);
   const problems: string[] = [];
   const devices: ManifestDevice[] = [];
   const seen = { deviceId: new Map<string, number>(), clientId: new Map<string, number>() };
-  records.slice(1).forEach((row, i) => {
-    const line = i + 2;
-    const cell = (k: number) => row[at[k] ?? -1] ?? '';
-    const d: ManifestDevice = {
-      deviceId: cell(0),
-      clientId: cell(1),
-      username: cell(2),
-      certFile: resolve(base, cell(3)),
-      keyFile: resolve(base, cell(4)),
-    };
-    const empty = MANIFEST_COLUMNS.filter((_, k) => cell(k) === '' && k !== 2);
-    if (empty.length > 0) problems.push(`${file} line ${line}: empty ${empty.join(', ')}`);
+  records.slice(1).forEach(({ record, info }, i) => {
+    const where = `${file} row ${i + 1} (line ${info.lines})`;
+    const d = readRow(record, at, base, (o.firstIndex ?? 1) + i, o.fill);
+    problems.push(...d.problems.map((p) => `${where}, ${p}`));
     for (const key of ['deviceId', 'clientId'] as const) {
-      const first = seen[key].get(d[key]);
-      if (first !== undefined) {
-        problems.push(`${file} line ${line}: ${key} "${d[key]}" repeats line ${first}`);
-      } else seen[key].set(d[key], line);
+      const first = seen[key].get(d.device[key]);
+      if (first !== undefined && d.device[key] !== '') {
+        problems.push(`${where}: ${key} "${d.device[key]}" repeats row ${first}`);
+      } else seen[key].set(d.device[key], i + 1);
     }
-    devices.push(d);
+    devices.push(d.device);
   });
   if (devices.length === 0) problems.push(`${file} lists no devices`);
-  if (problems.length > 0) throw manifestError(file, setting, problems.slice(0, 20));
+  if (problems.length > 0) throw manifestError(file, setting, problems.slice(0, 20), undefined, o);
   return devices;
+}
+
+type ColumnAt = Record<keyof ManifestColumns, { name: string; index: number }>;
+
+/** Where each column is in the header; throws when a needed one is missing. */
+function columnIndexes(
+  header: string[],
+  file: string,
+  setting: string,
+  o: ManifestOptions,
+): ColumnAt {
+  const names = o.columns ?? DEFAULT_MANIFEST_COLUMNS;
+  const keys = Object.keys(names) as (keyof ManifestColumns)[];
+  const at = Object.fromEntries(
+    keys.map((k) => [k, { name: names[k], index: header.indexOf(names[k]) }]),
+  ) as ColumnAt;
+  const required: (keyof ManifestColumns)[] = ['deviceId'];
+  if (at.pkcs12.index === -1) required.push('cert', 'key');
+  if (o.columnsGiven === true) {
+    const named = o.columns ?? DEFAULT_MANIFEST_COLUMNS;
+    required.push(
+      ...(Object.keys(named) as (keyof ManifestColumns)[]).filter(
+        (k) => named[k] !== DEFAULT_MANIFEST_COLUMNS[k] && !required.includes(k),
+      ),
+    );
+  }
+  const missing = required.filter((k) => at[k].index === -1);
+  if (missing.length > 0) {
+    const list = missing.map(
+      (k) => `"${at[k].name}" (${setting.replace(/manifest$/, 'columns')}.${k})`,
+    );
+    const problem =
+      `${file} line 1 has no column ${list.join(', ')}; its columns are ` +
+      header.map((h) => `"${h}"`).join(', ');
+    throw manifestError(file, setting, [problem], undefined, o);
+  }
+  return at;
+}
+
+function readRow(
+  record: string[],
+  at: ColumnAt,
+  base: string,
+  index: number,
+  fill: ManifestOptions['fill'],
+): { device: ManifestDevice; problems: string[] } {
+  const cell = (k: keyof ManifestColumns) => record[at[k].index] ?? '';
+  const problems: string[] = [];
+  const need = (k: keyof ManifestColumns) => {
+    if (at[k].index !== -1 && cell(k) === '') problems.push(`column "${at[k].name}": empty`);
+  };
+  const deviceId = cell('deviceId');
+  need('deviceId');
+  const filled = fill?.(deviceId, index) ?? { clientId: deviceId, username: deviceId };
+  const p12 = at.pkcs12.index === -1 ? '' : cell('pkcs12');
+  if (p12 === '') {
+    need('cert');
+    need('key');
+    if (at.cert.index === -1) problems.push(`column "${at.pkcs12.name}": empty`);
+  }
+  const device: ManifestDevice = {
+    deviceId,
+    clientId: at.clientId.index === -1 ? filled.clientId : cell('clientId'),
+    username: at.username.index === -1 ? filled.username : cell('username'),
+    certFile: resolve(base, p12 === '' ? cell('cert') : p12),
+    keyFile: resolve(base, p12 === '' ? cell('key') : p12),
+    ...(p12 === '' ? {} : { pkcs12: true }),
+  };
+  if (at.clientId.index !== -1) need('clientId');
+  return { device, problems };
 }
 
 function manifestError(
@@ -106,12 +199,16 @@ function manifestError(
   setting: string,
   problems: string[],
   cause?: unknown,
+  o: ManifestOptions = {},
 ): FleetbenchError {
+  const mapped = o.columnsGiven === true;
   return new FleetbenchError('E_CERTS', `${setting}: device manifest ${file} is not usable`, {
     problems,
-    hint:
-      `a manifest is CSV with the header ${MANIFEST_COLUMNS.join(',')}; ` +
-      '`fleetbench certs init --devices N` writes one',
+    hint: mapped
+      ? `fix the rows above, or ${setting.replace(/manifest$/, 'columns')} to name the file's own columns`
+      : `a manifest is CSV with the header ${MANIFEST_COLUMNS.join(',')} (or a pkcs12 column ` +
+        `instead of cert,key; client_id and username optional); for other column names set ` +
+        `${setting.replace(/manifest$/, 'columns')}; \`fleetbench certs init --devices N\` writes one`,
     cause,
   });
 }

@@ -24,6 +24,8 @@ export interface PreflightSet {
   caPem: string;
   devices: ManifestDevice[];
   scope: CheckScope;
+  /** Passphrase of the devices' PKCS#12 files. Default: none. */
+  passphrase?: string;
 }
 
 /** One class of problem across the fleet. */
@@ -70,9 +72,18 @@ export async function preflightDevices(
           deviceId: d.deviceId,
           certFile: d.certFile,
           keyFile: d.keyFile,
+          ...(d.pkcs12 === true ? { pkcs12: true } : {}),
         }));
+        const { caPem, scope, passphrase } = set;
         tasks.push(
-          pool.check({ kind: 'check', caPem: set.caPem, devices, scope: set.scope, nowMs }),
+          pool.check({
+            kind: 'check',
+            caPem,
+            devices,
+            scope,
+            nowMs,
+            ...(passphrase === undefined ? {} : { passphrase }),
+          }),
         );
       }
     }
@@ -108,6 +119,8 @@ const ADVICE: Record<ProblemClass, string> = {
   unreadable: 'the files the manifest names must exist and be readable',
   'unparsable-certificate': 'each cert file must hold a PEM certificate',
   'unparsable-key': 'each key file must hold an unencrypted PEM private key',
+  'unparsable-pkcs12': 'each PKCS#12 file must hold the device certificate and its key',
+  'bad-passphrase': 'set passphraseEnv or passphraseFile to the PKCS#12 files’ passphrase',
   'key-mismatch': 'each key must be the private key of its certificate',
   'not-yet-valid': 'check the clock, or issue certificates valid from now',
   expired: 'issue new certificates (`fleetbench certs init --devices N --force`)',

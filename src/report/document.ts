@@ -240,6 +240,8 @@ export interface SecurityFinding {
 export interface IdentityPreparation {
   /** Per-device secure contexts built (0 when every group shares a certificate). */
   contexts: number;
+  /** Of those, the devices whose certificate was minted in memory (`identity.mint`). */
+  minted?: number;
   /** Wall time from the workers' start until the last one was ready, ms. */
   wallMs: number;
   /** CPU the workers reported for it, ms (an upper bound: each counts its whole process). */

@@ -28,15 +28,54 @@ export interface TargetPlan {
   path?: string;
 }
 
+/**
+ * Where a group's device certificates come from: one shared `cert`/`key`, a platform download,
+ * a shared PKCS#12 file, a manifest with files per device, or minted in memory at run time.
+ */
+export type IdentitySource = 'shared' | 'platform' | 'pkcs12' | 'manifest' | 'mint';
+
+/** Run-time minting: the CA that signs the devices' certificates in the workers. */
+export interface MintPlan {
+  /** The signing CA's certificate, absolute. */
+  caFile: string;
+  /** Its private key, absolute. Read by the coordinator, held only in the threads' memory. */
+  caKeyFile: string;
+  /** Lifetime of each minted certificate, days. */
+  validityDays: number;
+}
+
+/** Column names of a device manifest (ours unless the scenario maps a foreign CSV's). */
+export interface ManifestColumns {
+  deviceId: string;
+  clientId: string;
+  username: string;
+  cert: string;
+  key: string;
+  pkcs12: string;
+}
+
+/** Where a passphrase is read from; its value never enters the plan. */
+export type PassphraseSource = { env: string } | { file: string };
+
 /** Identity files resolved to absolute paths, and the identity templates. */
 export interface IdentityPlan {
+  source: IdentitySource;
   caFile: string;
+  /** The shared certificate (`shared`, `platform`); unused by the other sources. */
   certFile: string;
   keyFile: string;
   /** True when the files are the default layout that `certs init` writes. */
   defaultFiles: boolean;
   /** Device manifest, absolute; null when the devices share `certFile`. */
   manifestFile: string | null;
+  /** The manifest's column names. */
+  columns: ManifestColumns;
+  /** The shared PKCS#12 file, absolute (`pkcs12`); null otherwise. */
+  pkcs12File: string | null;
+  /** Run-time minting (`mint`); null otherwise. */
+  mint: MintPlan | null;
+  /** Passphrase of PKCS#12 files, an encrypted key or the minting CA key; null: none. */
+  passphrase: PassphraseSource | null;
   /** Whether per-device secure contexts are kept after the handshake or released. */
   contexts: 'keep' | 'release';
   deviceId: string;

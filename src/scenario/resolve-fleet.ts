@@ -1,50 +1,9 @@
 /** A scenario's identities and groups resolved into the plan: file paths, counts per group. */
 
-import path from 'node:path';
 import { groupsOf, resolveBehaviours, type GroupBehaviourPlan } from './group-behaviour.js';
-import type { GroupPlan, IdentityPlan } from './plan.js';
+import { resolveIdentity } from './identity-plan.js';
+import type { GroupPlan } from './plan.js';
 import type { Scenario } from './schema.js';
-
-export type IdentityInput = Scenario['identity'];
-
-/** One identity (the scenario's, or a group's over it) with its files resolved. */
-export function resolveIdentity(
-  base: IdentityInput,
-  override: Partial<IdentityInput>,
-  baseDir: string,
-  certsDir: string,
-): IdentityPlan {
-  const own = stripUndefined(override);
-  const id = { ...base, ...own };
-  // A group's own certificate replaces an inherited manifest, and its own manifest an
-  // inherited certificate.
-  if (own.manifest === undefined && (own.cert !== undefined || own.key !== undefined)) {
-    id.manifest = undefined;
-  }
-  if (own.manifest !== undefined && own.cert === undefined && own.key === undefined) {
-    id.cert = undefined;
-    id.key = undefined;
-  }
-  const file = (f: string | undefined, fallback: string) =>
-    f === undefined ? path.join(certsDir, fallback) : path.resolve(baseDir, f);
-  return {
-    caFile: file(id.ca, 'root_ca.crt'),
-    certFile: file(id.cert, 'common.crt'),
-    keyFile: file(id.key, 'common.key'),
-    defaultFiles: id.ca === undefined && id.cert === undefined && id.key === undefined,
-    manifestFile: id.manifest === undefined ? null : path.resolve(baseDir, id.manifest),
-    contexts: id.contexts,
-    deviceId: id.deviceId,
-    clientId: id.clientId,
-    username: id.username,
-    firstIndex: id.firstIndex,
-  };
-}
-
-/** The object without its undefined values, so a spread leaves the base's values in place. */
-export function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 /** Splits the fleet into groups: fixed counts first, then shares by largest remainder. */
 export function resolveGroups(s: Scenario, baseDir: string, certsDir: string): GroupPlan[] {

@@ -20,6 +20,32 @@ const IDENTITY_DEFAULTS = {
   contexts: 'keep',
 } as const;
 
+/** Column names of a foreign device CSV; each names a column of its header line. */
+const ColumnsSchema = z.strictObject({
+  /** The device id (and certificate CN). Default `device_id`. */
+  deviceId: z.string().min(1).optional(),
+  /** MQTT client id. Default `client_id`; absent from the file: the `clientId` template. */
+  clientId: z.string().min(1).optional(),
+  /** MQTT username. Default `username`; absent from the file: the `username` template. */
+  username: z.string().min(1).optional(),
+  /** Certificate file (PEM). Default `cert`. */
+  cert: z.string().min(1).optional(),
+  /** Private key file (PEM). Default `key`. */
+  key: z.string().min(1).optional(),
+  /** PKCS#12 file, instead of `cert` and `key` in a row. Default `pkcs12`. */
+  pkcs12: z.string().min(1).optional(),
+});
+
+/** Run-time minting from a CA key. */
+const MintSchema = z.strictObject({
+  /** The CA's private key (PEM; encrypted: see `passphraseEnv`). Required. */
+  caKey: fileName(),
+  /** The CA certificate that signs (PEM). Default: `identity.ca`. */
+  ca: fileName().optional(),
+  /** Lifetime of the minted certificates, days, from 5 minutes before the run. Default 30. */
+  validityDays: z.int().positive().max(3650).default(30),
+});
+
 /**
  * The identity keys with no defaults: what a group overrides. A group that sets `cert` must not
  * also reset `deviceId` to its default, so the defaults live only in {@link IdentitySchema}.
@@ -37,6 +63,41 @@ const IdentityFields = z.strictObject({
    * Excludes `cert` and `key`. Default: none (every device shares `cert`).
    */
   manifest: fileName().optional(),
+  /**
+   * Foreign manifest column names, when a device CSV does not use ours: e.g.
+   * `{ deviceId: 'Device Number', cert: certificate, key: private_key }`. Only with
+   * `manifest`. Default: `device_id`, `client_id`, `username`, `cert`, `key`, `pkcs12`.
+   */
+  columns: ColumnsSchema.optional(),
+  /**
+   * Run-time minting: each worker signs its devices' certificates in memory with this CA
+   * while the run starts (CN = device id, EC P-256 keys); no files are written. Excludes
+   * `cert`, `key`, `manifest`, `platform` and `pkcs12`. Default: none.
+   */
+  mint: MintSchema.optional(),
+  /**
+   * A platform's certificate download (ActorCloud and the like): the directory holding
+   * `root_ca.crt`, `common.crt` and `common.key` (or its parent, with `common_certs/` in it).
+   * `root_ca.crt` becomes the default `ca`; every device shares `common.crt`, which need not
+   * chain to it. Excludes `cert`, `key`, `manifest`, `mint` and `pkcs12`. Default: none.
+   */
+  platform: fileName().optional(),
+  /**
+   * A PKCS#12 file (.p12/.pfx) with the certificate and key every device shares, as MQTT.fx
+   * and JMeter use; its passphrase from `passphraseEnv` or `passphraseFile`. Excludes `cert`,
+   * `key`, `manifest`, `mint` and `platform`. Default: none.
+   */
+  pkcs12: fileName().optional(),
+  /**
+   * Environment variable holding the passphrase of the PKCS#12 files, of an encrypted key or
+   * of the minting CA key. Never written to a report. Default: none (no passphrase).
+   */
+  passphraseEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+    .optional(),
+  /** File holding that passphrase (its first line). Excludes `passphraseEnv`. Default: none. */
+  passphraseFile: fileName().optional(),
   /**
    * Per-device secure contexts (~32 KB each) after the handshake: `keep` them for reconnects
    * (default), or `release` them and rebuild one (~1 ms of CPU) when the device reconnects.

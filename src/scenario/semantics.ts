@@ -1,7 +1,6 @@
 /** Rules across settings that the schema cannot express, checked after it. */
 
-import type { IdentityInput } from './resolve-fleet.js';
-import { stripUndefined } from './resolve-fleet.js';
+import { identityConflicts, stripUndefined } from './identity-plan.js';
 import { problemOf } from './problems.js';
 import type { Scenario } from './schema.js';
 import { targetProblems } from './target.js';
@@ -14,9 +13,9 @@ export function checkSemantics(s: Scenario): string[] {
   const problems: string[] = [];
   const attempt = (f: () => unknown) => problems.push(...problemOf(f));
   attempt(() => compileIdentity(s.identity)(s.identity.firstIndex));
-  problems.push(...manifestConflicts(s.identity, 'identity'));
+  problems.push(...identityConflicts(s.identity, 'identity'));
   s.groups?.forEach((g, i) => {
-    problems.push(...manifestConflicts(g.identity ?? {}, `groups[${i}].identity`));
+    problems.push(...identityConflicts(g.identity ?? {}, `groups[${i}].identity`, s.identity));
   });
   problems.push(...checkGroups(s));
   if (s.traffic !== false) {
@@ -50,14 +49,6 @@ function checkTrafficModel(t: Exclude<Scenario['traffic'], false>): string[] {
     );
   }
   return problems;
-}
-
-/** A manifest gives each device its own certificate: a shared `cert`/`key` beside it is a slip. */
-function manifestConflicts(id: Partial<IdentityInput>, where: string): string[] {
-  if (id.manifest === undefined) return [];
-  return (['cert', 'key'] as const)
-    .filter((k) => id[k] !== undefined)
-    .map((k) => `${where}.${k} cannot be combined with ${where}.manifest (got "${id[k]}")`);
 }
 
 function publishTopicProblems(s: Scenario, topic: string | undefined, i: number): string[] {

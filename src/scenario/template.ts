@@ -97,6 +97,18 @@ export function compileIdentity(
   settingPrefix = 'identity',
 ): (index: number) => DeviceIdentity {
   const deviceId = compileTemplate(templates.deviceId, ['i'], `${settingPrefix}.deviceId`);
+  const rest = compileIdentityOf(templates, settingPrefix);
+  return (index) => rest(deviceId.render({ i: index }), index);
+}
+
+/**
+ * Like {@link compileIdentity}, for a device whose id is given (a manifest row's): the client
+ * id and username rendered from their templates with it.
+ */
+export function compileIdentityOf(
+  templates: Omit<IdentityTemplates, 'deviceId'>,
+  settingPrefix = 'identity',
+): (deviceId: string, index: number) => DeviceIdentity {
   const clientId = compileTemplate(
     templates.clientId,
     ['i', 'deviceId'],
@@ -107,8 +119,7 @@ export function compileIdentity(
     ['i', 'deviceId', 'clientId'],
     `${settingPrefix}.username`,
   );
-  return (index) => {
-    const d = deviceId.render({ i: index });
+  return (d, index) => {
     const c = clientId.render({ i: index, deviceId: d });
     const u = username.render({ i: index, deviceId: d, clientId: c });
     return { index, deviceId: d, clientId: c, username: u };

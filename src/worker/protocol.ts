@@ -27,12 +27,29 @@ export interface IdentityMaterial {
   /** The shared private key, PEM; with `devices`, the first device's (for a probe). */
   key: string;
   devices?: ManifestDevice[];
+  /** Passphrase of the devices' PKCS#12 files (`devices` rows with `pkcs12`). */
+  passphrase?: string;
+  /** Run-time minting: each worker signs its own devices' certificates with this CA. */
+  mint?: MintMaterial;
+}
+
+/** The CA a worker mints with. Never logged, never in a report. */
+export interface MintMaterial {
+  /** The signing CA's certificate, PEM. */
+  caCertPem: string;
+  /** Its private key, unencrypted PKCS#8 PEM (decrypted by the coordinator if need be). */
+  caKeyPem: string;
+  /** Validity of every minted certificate, ms since the epoch (one period for the run). */
+  notBeforeMs: number;
+  notAfterMs: number;
 }
 
 /** What a worker's preparation (its devices' secure contexts) cost, sent before the start. */
 export interface PreparationStats {
   /** Per-device secure contexts built. */
   contexts: number;
+  /** Of the devices, those whose certificate was minted in memory (`identity.mint`). */
+  minted: number;
   /** Wall time of the preparation, ms. */
   wallMs: number;
   /** CPU time of the worker's process during it, ms (all threads: an upper bound). */
