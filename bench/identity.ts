@@ -1,6 +1,6 @@
 /**
- * `node dist/bench/identity.js [--devices 100000] [--dir DIR]`: the fleet-identity figures of
- * issue 3, each beside a baseline measured in the same run.
+ * `node dist/bench/identity.js [--devices 100000] [--memory-devices 2000] [--dir DIR]`: the
+ * fleet-identity figures of issue 3, each beside a baseline measured in the same run.
  *
  * - certificates/s of `certs init --devices N` (both cores, Node's crypto) against
  *   @peculiar/x509's `issueDeviceCert` on one thread (the library path it replaces);
@@ -9,6 +9,9 @@
  * - run-time minting (`identity.mint`) of the N devices in memory on the same threads, as a
  *   run's workers prepare them, against the file-based `certs init` rate of the same run;
  *   then the same preparation with each device's secure context built too;
+ * - RSS per connection held by `fleetbench run` with a minted certificate per device
+ *   (contexts kept, then released after the handshake) against one shared certificate, each
+ *   in its own process against the same Mosquitto (identity-memory.ts);
  * - client CPU per mutual-TLS connect against Mosquitto, TLS 1.2 and 1.3 (connect-cpu.ts):
  *   a secure context per device built before, and a resumed session of the device's own,
  *   against the options given to each connect.
@@ -29,12 +32,15 @@ import { readManifest } from '../src/fleet/manifest.js';
 import { preflightDevices } from '../src/fleet/preflight.js';
 import { startMosquitto } from '../test/helpers/mosquitto.js';
 import { measureConnectCpu } from './connect-cpu.js';
+import { measureHeldMemory } from './identity-memory.js';
 import { measureMintPreparation } from './mint-preparation.js';
 import { createCa, issueDeviceCert } from '../src/fleet/pki.js';
 
 const BASELINE_CERTS = 300;
 /** Devices of the connect-CPU probe, each connected once per way and TLS version. */
 const CONNECT_DEVICES = 300;
+/** Devices held per way by the memory probe. */
+const MEMORY_DEVICES = 2000;
 
 const log = (line: string) => process.stderr.write(`bench identity: ${line}\n`);
 
@@ -132,9 +138,50 @@ async function mintRows(
   return rows;
 }
 
+/**
+ * RSS per held connection of `fleetbench run` with a minted certificate per device (contexts
+ * kept, and released after the handshake) against one shared certificate, same Mosquitto.
+ */
+async function memoryRows(
+  layout: { dir: string; caCert: string; caKey: string; serverCert: string; serverKey: string },
+  devices: number,
+): Promise<string[][]> {
+  const broker = await startMosquitto({
+    caFile: layout.caCert,
+    certFile: layout.serverCert,
+    keyFile: layout.serverKey,
+  });
+  try {
+    const held = await measureHeldMemory({
+      target: broker.url,
+      certsDir: layout.dir,
+      caCert: layout.caCert,
+      caKey: layout.caKey,
+      devices,
+    });
+    const shared = held.find((h) => h.way === 'shared');
+    if (shared === undefined) return [];
+    const kb = (v: number) => `${v.toFixed(1)} KB`;
+    return held
+      .filter((h) => h !== shared)
+      .map((h) => [
+        `RSS per held connection, own minted certificate, contexts: ${h.way === 'mint-keep' ? 'keep' : 'release'} (${h.connected}/${h.devices} held)`,
+        `${kb(h.rssPerDeviceKb)}, +${kb(h.rssPerDeviceKb - shared.rssPerDeviceKb)} (target <= +10 KB)`,
+        `${kb(shared.rssPerDeviceKb)} (one shared certificate, ${shared.connected} held, this run)`,
+        `${(h.rssPerDeviceKb / shared.rssPerDeviceKb).toFixed(2)}x`,
+      ]);
+  } finally {
+    await broker.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { devices: { type: 'string', default: '100000' }, dir: { type: 'string' } },
+    options: {
+      devices: { type: 'string', default: '100000' },
+      dir: { type: 'string' },
+      'memory-devices': { type: 'string', default: String(MEMORY_DEVICES) },
+    },
   });
   const devices = Number(values.devices);
   const dir = await mkdtemp(join(values.dir ?? tmpdir(), 'fleetbench-identity-bench-'));
@@ -169,6 +216,7 @@ async function main(): Promise<void> {
     ];
     rows.push(...(await mintRows(set.layout, devices, set.threads, rate)));
     rows.push(...(await connectRows(set.layout, devicesToCheck.slice(0, CONNECT_DEVICES))));
+    rows.push(...(await memoryRows(set.layout, Number(values['memory-devices']))));
     process.stdout.write(`${rows.map((r) => r.join(' | ')).join('\n')}\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -13,11 +13,13 @@ import type { PassphraseSource } from '../scenario/plan.js';
  * The passphrase named by a scenario: the variable's value, or the file's first line (a
  * trailing newline is not part of it). Undefined when none is configured.
  * @param setting The identity's setting path, e.g. `groups[1].identity`, for messages.
+ * @param labels How to name the two settings in messages. Default: under `setting`.
  * @throws FleetbenchError `E_CERTS` when the variable is unset or the file unreadable.
  */
 export async function readPassphrase(
   source: PassphraseSource | null,
   setting: string,
+  labels = { env: `${setting}.passphraseEnv`, file: `${setting}.passphraseFile` },
 ): Promise<string | undefined> {
   if (source === null) return undefined;
   if ('env' in source) {
@@ -25,7 +27,7 @@ export async function readPassphrase(
     if (value === undefined) {
       throw new FleetbenchError(
         'E_CERTS',
-        `${setting}.passphraseEnv: the environment variable ${source.env} is not set`,
+        `${labels.env}: the environment variable ${source.env} is not set`,
         { hint: `export ${source.env}=... (the passphrase) before the run, or use passphraseFile` },
       );
     }
@@ -38,7 +40,7 @@ export async function readPassphrase(
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new FleetbenchError(
       'E_CERTS',
-      `${setting}.passphraseFile: ${source.file} cannot be read (${code})`,
+      `${labels.file}: ${source.file} cannot be read (${code})`,
       { hint: 'point it at a file holding the passphrase on its first line (mode 0600)' },
     );
   }

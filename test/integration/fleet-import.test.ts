@@ -17,6 +17,7 @@ import {
   startOwnTopicBroker,
   type RunningMosquitto,
 } from '../helpers/mosquitto.js';
+import { runCli } from '../helpers/cli.js';
 import { writePkcs12 } from '../helpers/pkcs12.js';
 import { makeTestPki, type TestPki } from '../helpers/pki.js';
 import { counter, runScenario } from '../helpers/run.js';
@@ -97,6 +98,18 @@ describe('imported identities against Mosquitto 2', async () => {
       const text = JSON.stringify(report);
       assert.ok(!text.includes('mqtt.fx export'), 'the passphrase is not in the report');
       assert.match(text, new RegExp(`"passphraseEnv":"${PASS_ENV}"`));
+
+      // The same files through `certs check`, with and without the passphrase.
+      const check = join(dir, 'check.csv');
+      const ours = lines.map((l) => l.replace('Device Number,Keystore', 'device_id,pkcs12'));
+      await writeFile(check, `${ours.join('\n')}\n`);
+      const args = ['certs', 'check', '--manifest', check, '--ca', pki.layout.caCert];
+      const ok = await runCli([...args, '--passphrase-env', PASS_ENV]);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stderr, new RegExp(`checked ${DEVICES} device certificates .*all usable`));
+      const locked = await runCli(args);
+      assert.equal(locked.code, 4);
+      assert.match(locked.stderr, new RegExp(`bad-passphrase: ${DEVICES} devices`));
     },
   );
 

@@ -9,6 +9,7 @@ import { FleetbenchError } from '../../errors.js';
 import { initCerts } from '../../fleet/certs-init.js';
 import { initDeviceSet } from '../../fleet/device-set.js';
 import { readManifest } from '../../fleet/manifest.js';
+import { readPassphrase } from '../../fleet/key-secrets.js';
 import { initNegativeSets, NEGATIVE_KINDS } from '../../fleet/negative-sets.js';
 import { RSA_BITS, type RsaBits } from '../../fleet/pki.js';
 import { preflightDevices, preflightError } from '../../fleet/preflight.js';
@@ -114,6 +115,7 @@ interface CheckArgs {
   manifest: string;
   ca: string;
   threads: number | undefined;
+  'passphrase-env': string | undefined;
 }
 
 /** `certs check`: the run's preflight of a manifest's devices, on its own. */
@@ -134,9 +136,18 @@ function checkCommand(): CommandModule<object, CheckArgs> {
           default: 'certs/root_ca.crt',
           describe: 'CA the devices chain to',
         })
-        .option('threads', { type: 'number', describe: 'Checking threads (default: cores)' }),
+        .option('threads', { type: 'number', describe: 'Checking threads (default: cores)' })
+        .option('passphrase-env', {
+          type: 'string',
+          describe: 'Environment variable holding the passphrase of PKCS#12 rows',
+        }),
     handler: async (args) => {
       const devices = await readManifest(args.manifest, '--manifest');
+      const env = args['passphrase-env'];
+      const passphrase = await readPassphrase(env === undefined ? null : { env }, 'certs check', {
+        env: '--passphrase-env',
+        file: '--passphrase-env',
+      });
       const caPem = await readFile(args.ca, 'utf8').catch((err: NodeJS.ErrnoException) => {
         throw new FleetbenchError(
           'E_CERTS',
@@ -147,7 +158,15 @@ function checkCommand(): CommandModule<object, CheckArgs> {
         );
       });
       const result = await preflightDevices(
-        [{ setting: '--manifest', caPem, devices, scope: { validity: true, chain: true } }],
+        [
+          {
+            setting: '--manifest',
+            caPem,
+            devices,
+            scope: { validity: true, chain: true },
+            ...(passphrase === undefined ? {} : { passphrase }),
+          },
+        ],
         { threads: args.threads },
       );
       if (result.problems.length > 0) throw preflightError(result, 'fix them before a run');
