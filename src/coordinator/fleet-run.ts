@@ -20,6 +20,7 @@ import type {
 } from '../worker/protocol.js';
 import { isLoopback, type TcpCounters } from './kernel-counters.js';
 import { PhaseKernelCounters } from './phase-kernel.js';
+import type { LiveMetrics } from './live-metrics.js';
 import { FleetPool } from './pool.js';
 import {
   describePreparation,
@@ -53,6 +54,8 @@ export interface FleetRunOptions {
   /** Cap of each worker's JavaScript heap, MB. Default: Node's. */
   workerHeapMb?: number;
   onProgress?: (progress: RunProgress) => void;
+  /** Fed every worker message, for a metrics endpoint; ended when the workers are. */
+  metrics?: LiveMetrics;
 }
 
 /** How the fleet's run ended. */
@@ -136,7 +139,9 @@ export async function runFleet(
     o.snapshotIntervalMs,
     plan.workers,
   );
+  o.metrics?.begin(startAtNs, () => tracker.stage);
   live = (m) => {
+    o.metrics?.accept(m);
     tracker.accept(m);
     tally.accept(m);
     kernelPhases.accept(m);
@@ -179,6 +184,7 @@ export async function runFleet(
   );
   clearInterval(ticker);
   tracker.close();
+  o.metrics?.end();
   unlisten();
   if (!stop.forced) await pool.close();
 

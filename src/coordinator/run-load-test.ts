@@ -24,6 +24,7 @@ import {
   tcpCountersDelta,
   type TcpCounters,
 } from './kernel-counters.js';
+import type { LiveMetrics } from './live-metrics.js';
 import { checkPortRange, readPortRange } from './port-preflight.js';
 import { checkOpenFiles, preflightTarget, readOpenFileLimit } from './preflight.js';
 import { FleetbenchError } from '../errors.js';
@@ -78,6 +79,12 @@ export interface RunLoadTestOptions {
    * run (`--clock-server`); the agreed start is then kept by the server's clock. Default none.
    */
   clockServer?: string;
+  /**
+   * Fed the run's worker snapshots as they arrive, for a metrics endpoint (see
+   * `startMetricsEndpoint`); the caller owns the endpoint, so it can serve the final figures
+   * after the run.
+   */
+  metrics?: LiveMetrics;
 }
 
 /**
@@ -102,6 +109,7 @@ export async function runLoadTest(options: RunLoadTestOptions): Promise<RunLoadT
   const certsDir = options.certsDir ?? 'certs';
   const runId = resolveRunId(options.plan, options.runId, options.startAt, new Date());
   const clock = options.clockServer === undefined ? undefined : await clockOf(options.clockServer);
+  options.metrics?.setRunId(runId.id);
   await checkWritable(outDir);
   checkOpenFiles(options.plan, await readOpenFileLimit());
   checkPortRange(options.plan, await readPortRange());
@@ -205,6 +213,7 @@ async function execute(
     forceSignal: options.forceSignal,
     workerHeapMb: options.workerHeapMb,
     onProgress: options.onProgress,
+    metrics: options.metrics,
   };
   const ran =
     plan.capacity === null

@@ -1,6 +1,13 @@
 /** `fleetbench run <scenario>`: run a scenario, print the summary, write the report. */
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandModule } from 'yargs';
+import { LiveMetrics } from '../../coordinator/live-metrics.js';
+import {
+  loopbackBindAddress,
+  startMetricsEndpoint,
+  type MetricsEndpoint,
+} from '../../coordinator/metrics-endpoint.js';
 import { runLoadTest } from '../../coordinator/run-load-test.js';
 import { ExitCode, FleetbenchError, formatError } from '../../errors.js';
 import type { ReportDocument } from '../../report/document.js';
@@ -28,6 +35,9 @@ export interface RunArgs extends ShardArgs {
   'worker-heap-mb': number | undefined;
   threshold: string[] | undefined;
   'dry-run': boolean;
+  'metrics-port': number | undefined;
+  'metrics-host': string;
+  'metrics-linger': number;
 }
 
 export function runCommand(setExit: (code: number) => void): CommandModule<object, RunArgs> {
@@ -70,6 +80,20 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
           array: true,
           describe: 'A rule such as "connect.p99 < 500ms" (repeatable; added to the file\'s)',
         })
+        .option('metrics-port', {
+          type: 'number',
+          describe: 'Serve OpenMetrics/Prometheus text at /metrics on this port (0: pick one)',
+        })
+        .option('metrics-host', {
+          type: 'string',
+          default: '127.0.0.1',
+          describe: 'Loopback address of the metrics endpoint (127.0.0.0/8 or ::1 only)',
+        })
+        .option('metrics-linger', {
+          type: 'number',
+          default: 0,
+          describe: 'Keep serving the final metrics this long after the run, s',
+        })
         .option('dry-run', {
           type: 'boolean',
           default: false,
@@ -94,6 +118,8 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
         return;
       }
       const plan = settings.shard === null ? whole : shardPlan(whole, settings.shard);
+      const metricsHost = loopbackBindAddress(args['metrics-host']);
+      const lingerSec = checkLinger(args['metrics-linger']);
       const panel = args.quiet ? undefined : new ProgressPanel(process.stderr, plan.name);
       const log = stderrLogger(panel);
       if (args['dry-run']) {
@@ -104,7 +130,17 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
       if (settings.startAt !== undefined) log.info(`  start: at ${settings.startAt.toISOString()}`);
 
       const interrupts = listenForInterrupts(log);
+      const live = args['metrics-port'] === undefined ? undefined : new LiveMetrics(plan);
+      let endpoint: MetricsEndpoint | undefined;
       try {
+        if (live !== undefined) {
+          endpoint = await startMetricsEndpoint({
+            host: metricsHost,
+            port: args['metrics-port'] ?? 0,
+            families: () => live.families(),
+          });
+          log.info(`metrics endpoint: ${endpoint.url}`);
+        }
         const { report, reportPath, writeError } = await runLoadTest({
           plan,
           certsDir: args.certs,
@@ -117,6 +153,7 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
           startAt: settings.startAt,
           clockServer: settings.clockServer,
           onProgress: panel === undefined ? undefined : (p) => panel.update(p),
+          metrics: live,
         });
         const text = args.json ? JSON.stringify(report, null, 2) : renderSummary(report);
         process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -135,12 +172,25 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
         }
         // Last, so that `kubectl logs --tail=1` is the report.
         if (args['report-json-line']) process.stdout.write(`${JSON.stringify(report)}\n`);
+        if (endpoint !== undefined && lingerSec > 0 && !interrupts.stop.aborted) {
+          log.info(`metrics endpoint: serving the final figures for ${lingerSec} s`);
+          await sleep(lingerSec * 1000, undefined, { signal: interrupts.stop }).catch(() => {});
+        }
       } finally {
+        live?.end();
+        await endpoint?.close();
         panel?.done();
         interrupts.dispose();
       }
     },
   };
+}
+
+function checkLinger(sec: number): number {
+  if (Number.isFinite(sec) && sec >= 0 && sec <= 3600) return sec;
+  throw new FleetbenchError('E_USAGE', `--metrics-linger must be 0..3600 s (got ${sec})`, {
+    hint: 'give the seconds to keep serving the final metrics, for a last scrape (0: none)',
+  });
 }
 
 /**
