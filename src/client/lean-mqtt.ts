@@ -21,6 +21,8 @@ import {
   type Packet,
 } from 'mqtt-packet';
 
+import { keepaliveWheel, type KeepaliveTarget } from './keepalive-wheel.js';
+
 /** Options of {@link LeanMqttClient}. */
 export interface LeanMqttOptions {
   clientId: string;
@@ -93,13 +95,12 @@ function mqttError(message: string, code?: number): Error & { code?: number } {
   return Object.assign(new Error(message), code === undefined ? {} : { code });
 }
 
-export class LeanMqttClient extends EventEmitter {
+export class LeanMqttClient extends EventEmitter implements KeepaliveTarget {
   /** Publishes and subscribes awaiting their acknowledgement; created on first use. */
   private pending: Map<number, Pending> | null = null;
   /** Incoming QoS 2 messages held until their PUBREL, as MqttClient delivers them. */
   private incoming: Map<number, IPublishPacket> | null = null;
   private nextId = 0;
-  private keepaliveTimer: NodeJS.Timeout | null = null;
   /** Something was sent since the last keepalive tick (then no PINGREQ is needed). */
   private sent = false;
   /** Keepalive ticks since the unanswered PINGREQ was sent; 0 when none is outstanding. */
@@ -172,31 +173,33 @@ export class LeanMqttClient extends EventEmitter {
       this.socket.destroy();
       return;
     }
-    if (this.o.keepalive > 0) {
-      this.keepaliveTimer = setInterval(() => this.keepaliveTick(), this.o.keepalive * 500);
-      this.keepaliveTimer.unref();
-    }
+    // One timer for the whole thread's connections, not one per device.
+    if (this.o.keepalive > 0) keepaliveWheel.add(this, this.o.keepalive * 500);
     this.emit('connect');
   }
 
   /**
-   * Runs every half keepalive period, so the gap between two packets sent stays under one
+   * Runs every half keepalive period (from the thread's keepalive wheel), so the gap between two packets sent stays under one
    * period (MQTT's rule): PINGREQ when nothing else went out since the last tick. A PINGREQ
    * still unanswered a whole period later fails the connection.
+   *
+   * @returns false once the connection has ended, so the keepalive wheel lets it go.
    */
-  private keepaliveTick(): void {
+  keepaliveTick(): boolean {
+    if (this.closed) return false;
     if (this.pingTicks > 0 && ++this.pingTicks > 2) {
       this.fail(mqttError('keepalive timeout: no PINGRESP from the broker'));
-      return;
+      return false;
     }
     if (this.sent) {
       this.sent = false;
-      return;
+      return true;
     }
     if (this.pingTicks === 0) {
       this.pingTicks = 1;
       this.send({ cmd: 'pingreq' });
     }
+    return true;
   }
 
   private onPublish(p: IPublishPacket): void {
@@ -309,7 +312,6 @@ export class LeanMqttClient extends EventEmitter {
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
     const lost = mqttError('connection closed');
     for (const entry of this.pending?.values() ?? []) {
       if (entry.kind === 'publish') (entry.done as PublishDone)(lost);

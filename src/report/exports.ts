@@ -1,10 +1,12 @@
 /**
  * Text exports of a report: the standard HdrHistogram percentile distribution (`.hgrm`, the
- * file HdrHistogram's plotter and HistogramLogAnalyzer read) of each histogram, and the time
- * series as CSV, one row per interval. Pure functions of the report.
+ * file HdrHistogram's plotter and HistogramLogAnalyzer read) of each histogram, the time
+ * series as an HdrHistogram interval log (`.hlog`) and as CSV, one row per interval. Pure
+ * functions of the report.
  */
 
 import { decodeHistogram } from '../metrics/histogram.js';
+import { renderIntervalLog, type LoggedInterval } from '../metrics/interval-log.js';
 import { summarize } from '../metrics/merge.js';
 import { HISTOGRAM_NAMES, type HistogramName } from '../metrics/types.js';
 import type { ReportDocument } from './document.js';
@@ -99,4 +101,31 @@ export function renderCsv(report: ReportDocument): string {
     lines.push(row.join(','));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The time series as an HdrHistogram interval log: for every interval, one line per histogram
+ * measured in it, tagged with the metric's name (`Tag=roundtrip,...`), values in µs, timestamps
+ * in seconds from the series' wall-clock start. Only the header when there is no time series.
+ */
+export function renderHlog(report: ReportDocument): string {
+  const series = report.timeSeries;
+  const comments = [
+    `[fleetbench ${report.tool.version} report of scenario ${report.scenario.name}]`,
+    '[values in microseconds; Interval_Max in milliseconds; Tag = fleetbench metric]',
+  ];
+  if (series === undefined) {
+    return renderIntervalLog({ startTimeMs: Date.parse(report.startedAt), comments }, []);
+  }
+  const origin = BigInt(series.startNs);
+  const intervals: LoggedInterval[] = [];
+  for (const i of series.intervals) {
+    const startSec = Number(BigInt(i.startNs) - origin) / 1e9;
+    const endSec = Number(BigInt(i.endNs) - origin) / 1e9;
+    for (const tag of HISTOGRAM_NAMES) {
+      const encoded = i.histograms[tag];
+      if (encoded !== undefined) intervals.push({ tag, startSec, endSec, encoded });
+    }
+  }
+  return renderIntervalLog({ startTimeMs: Date.parse(series.startedAt), comments }, intervals);
 }

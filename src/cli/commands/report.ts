@@ -1,8 +1,8 @@
-/** `fleetbench report <report.json>`: read a report, or export it as HTML, CSV or .hgrm files. */
+/** `fleetbench report <report.json>`: read a report, or export it as HTML, CSV, .hgrm or .hlog. */
 
 import type { CommandModule } from 'yargs';
 import { readReport } from '../../report/read-report.js';
-import { measuredHistograms, renderCsv, renderHgrm } from '../../report/exports.js';
+import { measuredHistograms, renderCsv, renderHgrm, renderHlog } from '../../report/exports.js';
 import { renderHtml } from '../../report/html.js';
 import { renderSummary } from '../../report/table.js';
 import { writeNewFile } from '../../report/write.js';
@@ -13,12 +13,13 @@ interface ReportArgs {
   html: string | undefined;
   csv: boolean;
   hgrm: boolean;
+  hlog: string | undefined;
 }
 
 export function reportCommand(_setExit: (code: number) => void): CommandModule<object, ReportArgs> {
   return {
     command: 'report <report>',
-    describe: 'Print a report, or write it as an HTML page, CSV time series or .hgrm files',
+    describe: 'Print a report, or write it as an HTML page, CSV, .hgrm files or an .hlog',
     builder: (y) =>
       y
         .positional('report', { type: 'string', demandOption: true, describe: 'Report JSON' })
@@ -32,6 +33,10 @@ export function reportCommand(_setExit: (code: number) => void): CommandModule<o
           type: 'boolean',
           default: false,
           describe: 'Write each histogram to <report>.<metric>.hgrm (HdrHistogram text)',
+        })
+        .option('hlog', {
+          type: 'string',
+          describe: 'Write the time series to FILE as an HdrHistogram interval log (.hlog)',
         }),
     handler: async (args) => {
       const report = await readReport(args.report);
@@ -40,6 +45,7 @@ export function reportCommand(_setExit: (code: number) => void): CommandModule<o
       const written: string[] = [];
 
       if (args.html !== undefined) written.push(await writeNewFile(args.html, renderHtml(report)));
+      if (args.hlog !== undefined) written.push(await writeNewFile(args.hlog, renderHlog(report)));
       if (args.csv) written.push(await writeNewFile(`${base}.csv`, renderCsv(report)));
       if (args.hgrm) {
         for (const name of measuredHistograms(report)) {
