@@ -95,6 +95,14 @@ function mqttError(message: string, code?: number): Error & { code?: number } {
   return Object.assign(new Error(message), code === undefined ? {} : { code });
 }
 
+/** Connections corked in this turn of the event loop (one per thread: module state). */
+const corkedClients: LeanMqttClient[] = [];
+
+/** Uncorks every connection corked in this turn: one Immediate for all of a thread's. */
+function uncorkAll(): void {
+  for (const client of corkedClients.splice(0)) client.uncork();
+}
+
 export class LeanMqttClient extends EventEmitter implements KeepaliveTarget {
   /** Publishes and subscribes awaiting their acknowledgement; created on first use. */
   private pending: Map<number, Pending> | null = null;
@@ -107,6 +115,8 @@ export class LeanMqttClient extends EventEmitter implements KeepaliveTarget {
   private pingTicks = 0;
   private closed = false;
   private disconnecting = false;
+  /** Writes are held until the end of this turn of the event loop. */
+  private corked = false;
 
   /** Starts the MQTT session on `socket` at once: CONNECT is queued until TLS is up. */
   constructor(
@@ -118,14 +128,33 @@ export class LeanMqttClient extends EventEmitter implements KeepaliveTarget {
     parser.on('packet', (p: Packet) => this.handle(p));
     parser.on('error', (err: Error) => this.fail(mqttError(`malformed packet: ${err.message}`)));
     socket.on('data', (chunk: Buffer) => {
-      // Acknowledgements for a whole chunk of messages leave in one write.
-      socket.cork();
+      this.corkForThisTurn();
       parser.parse(chunk);
-      socket.uncork();
     });
     socket.on('error', (err: Error) => this.emit('error', err));
     socket.on('close', () => this.onClose());
     this.send(connectPacket(o));
+  }
+
+  /**
+   * Holds this connection's writes until the current turn of the event loop ends. Node's TLS
+   * socket emits one 'data' per TLS record, and Mosquitto sends each message in its own
+   * record, so corking per chunk still wrote (and encrypted) one PUBACK per message; held to
+   * the end of the turn, the acknowledgements of everything one socket read brought leave in
+   * one write.
+   */
+  private corkForThisTurn(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    if (corkedClients.length === 0) setImmediate(uncorkAll);
+    corkedClients.push(this);
+  }
+
+  /** Releases the writes held by {@link corkForThisTurn}. */
+  uncork(): void {
+    this.corked = false;
+    this.socket.uncork();
   }
 
   private send(packet: Packet): void {
