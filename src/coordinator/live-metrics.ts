@@ -27,6 +27,8 @@ const HISTOGRAM_HELP: Readonly<Record<HistogramName, string>> = {
   connect: 'Device connect, socket start to CONNACK',
   tcp: 'TCP connect',
   tls: 'TLS handshake, TCP connected to handshake done',
+  tlsFull: 'TLS handshakes that were full (no session resumed)',
+  tlsResumed: 'TLS handshakes that resumed a session',
   connack: 'CONNECT sent to CONNACK received',
   suback: 'SUBSCRIBE sent to SUBACK received',
   puback: 'QoS 1 PUBLISH sent to PUBACK received',
