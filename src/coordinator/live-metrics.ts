@@ -23,7 +23,8 @@ import { runSteps, type RunStage, type WorkerMessage } from '../worker/protocol.
 /** The stage before the workers start: certificates, preflight, preparation. */
 export const STARTING_STAGE = 'starting';
 
-const HISTOGRAM_HELP: Readonly<Record<HistogramName, string>> = {
+/** HELP texts; a histogram added later without one is still served, with a generic text. */
+const HISTOGRAM_HELP: Readonly<Partial<Record<HistogramName, string>>> = {
   connect: 'Device connect, socket start to CONNACK',
   tcp: 'TCP connect',
   tls: 'TLS handshake, TCP connected to handshake done',
@@ -38,6 +39,8 @@ const HISTOGRAM_HELP: Readonly<Record<HistogramName, string>> = {
   scheduleLag: 'Open model: scheduled instant of a PUBLISH to sent',
   reconnect: 'Reconnect after a drop, socket start to CONNACK',
   downtime: 'Connection dropped to CONNACK of its reconnect',
+  commandRoundtrip: 'Command sent by a controller to its response received',
+  fanIn: 'Message published to received by a wildcard monitor',
 };
 
 const SEEDED_COUNTERS = [
@@ -201,7 +204,7 @@ export class LiveMetrics {
           name: `fleetbench_${snake(name)}_seconds`,
           type: 'histogram',
           unit: 'seconds',
-          help: HISTOGRAM_HELP[name],
+          help: HISTOGRAM_HELP[name] ?? `fleetbench histogram ${name}`,
           histograms: [{ bounds, counts: b.counts, count: b.count, sum: b.sumUs / 1e6 }],
         },
       ];
