@@ -13,8 +13,8 @@ import {
   type FailOnRule,
   type RuleResult,
 } from './fail-on.js';
+import { listMetricPaths } from './metric-list.js';
 import {
-  listMetricPaths,
   parseMetricPath,
   resolveMetric,
   type MetricDirection,

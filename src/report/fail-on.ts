@@ -5,14 +5,8 @@
  */
 
 import { FleetbenchError } from '../errors.js';
-import {
-  metricUnit,
-  parseMetricPath,
-  parseMetricValue,
-  writtenUnits,
-  type MetricPath,
-  type MetricUnit,
-} from './metric-path.js';
+import { metricUnit, parseMetricPath, type MetricPath, type MetricUnit } from './metric-path.js';
+import { parseMetricValue, writtenUnits } from './metric-value.js';
 
 /** Comparison operators a rule may use. */
 export type RuleOperator = '>' | '>=' | '<' | '<=';

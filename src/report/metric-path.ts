@@ -29,10 +29,12 @@
  * - `capacity.sustainedRatePerSec`, `capacity.achievedRatePerSec` (per second; null when no
  *   step was sustained), `capacity.ceilingReached` (1 or 0) and `capacity.steps` (steps run):
  *   a capacity search's result.
+ *
+ * Beside this module: metric-value.ts reads the values written for a path, metric-list.ts lists
+ * the paths a comparison shows, metric-direction.ts says which way is better.
  */
 
 import { FleetbenchError } from '../errors.js';
-import { decodeHistogram } from '../metrics/histogram.js';
 import {
   HISTOGRAM_NAMES,
   type GroupHistogramName,
@@ -40,9 +42,10 @@ import {
   type HistogramName,
   type MetricsSnapshot,
 } from '../metrics/types.js';
-import type { JsHistogram } from 'hdr-histogram-js';
 import type { RunIdentity } from './run-identity.js';
 import type { CapacityResult } from './capacity.js';
+import { directionOf } from './metric-direction.js';
+import { resolveHistogram } from './metric-histogram.js';
 
 /** The unit of a resolved value. */
 export type MetricUnit =
@@ -114,8 +117,11 @@ export interface MetricSource {
 }
 
 /** Counter families whose absent counters mean "never moved". */
-const COUNTER_FAMILY =
-  /^((groups\.[^.]+|targets\.\d+)\.)?((connect|connection|reconnect|storm|messages|commands|fanIn|wills|subscribe|metrics|schedule)\.|tls\.(full|resumed|protocol|cipher|group)(\.|$))/;
+const FAMILIES =
+  'connect|connection|reconnect|storm|messages|commands|fanIn|wills|subscribe|metrics|schedule';
+const SCOPE = '(groups\\.[^.]+|targets\\.\\d+)\\.';
+const TLS_FAMILIES = 'tls\\.(full|resumed|protocol|cipher|group)(\\.|$)';
+const COUNTER_FAMILY = new RegExp(`^(${SCOPE})?((${FAMILIES})\\.|${TLS_FAMILIES})`);
 const HISTOGRAMS: ReadonlySet<string> = new Set(HISTOGRAM_NAMES);
 const STAT_LIKE = /^(count|min|mean|max|median|p[\d.]+)$/;
 const FORMS_HINT =
@@ -309,130 +315,4 @@ function counterValue(metrics: MetricsSnapshot, key: string, path: string): numb
   }
   if (COUNTER_FAMILY.test(key)) return 0;
   throw unknownPath(path, `names counter "${key}", which the report does not have`);
-}
-
-function resolveHistogram(
-  metrics: MetricsSnapshot,
-  name: HistogramKey,
-  stat: HistogramStat,
-  path: string,
-): ResolvedMetric {
-  const encoded = metrics.histograms[name];
-  const h = encoded === undefined ? undefined : decodeCached(encoded);
-  const unit: MetricUnit = stat === 'count' ? 'count' : 'us';
-  const direction: MetricDirection = stat === 'count' ? 'neutral' : 'lower-is-better';
-  if (stat === 'count') return { path, value: h?.totalCount ?? 0, unit, direction };
-  if (h === undefined || h.totalCount === 0) return { path, value: null, unit, direction };
-
-  let value: number;
-  if (stat === 'min') value = h.getValueAtPercentile(0);
-  else if (stat === 'max') value = h.maxValue;
-  else if (stat === 'mean') value = Math.round(h.mean * 10) / 10;
-  else value = h.getValueAtPercentile(stat.percentile);
-  return { path, value, unit, direction };
-}
-
-/** Decoding costs about a millisecond; a comparison asks each histogram a dozen questions. */
-const decoded = new Map<string, JsHistogram>();
-const DECODED_CACHE_SIZE = 64;
-
-function decodeCached(encoded: string): JsHistogram {
-  const hit = decoded.get(encoded);
-  if (hit !== undefined) return hit;
-  const h = decodeHistogram(encoded);
-  if (decoded.size >= DECODED_CACHE_SIZE) {
-    const oldest = decoded.keys().next();
-    if (oldest.done !== true) decoded.delete(oldest.value);
-  }
-  decoded.set(encoded, h);
-  return h;
-}
-
-const HIGHER_IS_BETTER: ReadonlySet<string> = new Set([
-  'connect.ok',
-  'connect.ok.rate',
-  'subscribe.ok',
-  'subscribe.ok.rate',
-  'messages.received.rate',
-  'messages.acked.rate',
-  'commands.received.rate',
-  'reconnect.ok.rate',
-  'tls.resumed.rate',
-]);
-
-/**
- * Which way is better for a counter or a rate of one: failures and losses down, successes up, the rest (what was
- * attempted, which the scenario decides) neither.
- */
-export function directionOf(key: string): MetricDirection {
-  const k = key.replace(/^(groups\.[^.]+|targets\.\d+)\./, '');
-  if (/(^|\.)(failed|lost|gaveUp|outOfRange|timeout|refused)(\.|$)/.test(k)) {
-    return 'lower-is-better';
-  }
-  // How many messages went out depends on timing the scenario sets; the share that came back
-  // (`messages.received.rate`) is the quality figure, so raw message counts are neutral.
-  return HIGHER_IS_BETTER.has(k) ? 'higher-is-better' : 'neutral';
-}
-
-/** The statistics {@link listMetricPaths} lists for each histogram. */
-export const LISTED_STATS = ['count', 'mean', 'p50', 'p90', 'p99', 'p99.9', 'max'] as const;
-
-/**
- * Every metric path worth showing for the given reports, in a stable reading order: each
- * histogram's statistics, then every counter any of them has (with `connect.failed`,
- * `connect.failed.rate` and per-second rates of traffic), then `duration`.
- */
-export function listMetricPaths(sources: readonly MetricSource[]): string[] {
-  const histograms = HISTOGRAM_NAMES.filter((name) =>
-    sources.some((s) => s.metrics.histograms[name] !== undefined),
-  );
-  const paths: string[] = [];
-  for (const name of histograms) for (const stat of LISTED_STATS) paths.push(`${name}.${stat}`);
-
-  const counters = new Set<string>();
-  for (const s of sources) for (const key of Object.keys(s.metrics.counters)) counters.add(key);
-  const hasFailure = [...counters].some((k) => k.startsWith('connect.failed.'));
-  if (counters.has('connect.attempted') || hasFailure) {
-    counters.add('connect.failed');
-    counters.add('connect.failed.rate');
-  }
-  for (const key of ['connect.ok', 'messages.published', 'messages.received']) {
-    if (counters.has(key)) counters.add(`${key}.perSec`);
-  }
-  if (counters.has('messages.published')) counters.add('messages.received.rate');
-  if (counters.has('commands.published')) counters.add('commands.received.rate');
-  if (counters.has('fanIn.received')) counters.add('fanIn.received.perSec');
-  paths.push(...[...counters].sort(), 'duration');
-  if (sources.some((s) => s.capacity !== undefined)) {
-    paths.push(...CAPACITY_FIELDS.map((f) => `capacity.${f}`));
-  }
-  return paths;
-}
-
-/** Multipliers from a written unit to each metric unit. */
-const VALUE_UNITS: Record<MetricUnit, Record<string, number>> = {
-  us: { '': 1, us: 1, µs: 1, ms: 1000, s: 1_000_000 },
-  ms: { '': 1, ms: 1, s: 1000, min: 60_000 },
-  count: { '': 1 },
-  ratio: { '': 1, '%': 0.01 },
-  'per-sec': { '': 1, '/s': 1 },
-};
-
-/**
- * Reads a value written for a metric of `unit` into that unit: `50ms` or `50000us` for a
- * latency (µs; a bare number is µs), `1%` or `0.01` for a ratio, `2s` for a duration (ms).
- *
- * @returns the value, or `undefined` when the text is not a number with a unit the metric takes.
- */
-export function parseMetricValue(text: string, unit: MetricUnit): number | undefined {
-  const m = /^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)\s*([a-zµ%/]*)\s*$/i.exec(text);
-  if (m?.[1] === undefined) return undefined;
-  const factor = VALUE_UNITS[unit][m[2] ?? ''];
-  return factor === undefined ? undefined : Number(m[1]) * factor;
-}
-
-/** The units {@link parseMetricValue} takes for a metric unit, for hints: `us, ms, s`. */
-export function writtenUnits(unit: MetricUnit): string {
-  const units = Object.keys(VALUE_UNITS[unit]).filter((u) => u !== '' && u !== 'µs');
-  return units.length === 0 ? 'a plain number' : `a plain number or ${units.join(', ')}`;
 }

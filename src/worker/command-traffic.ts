@@ -5,82 +5,45 @@
  * controller commands only receivers that are subscribed, as the shared board says, wherever
  * their worker runs. Every command is accounted for at its controller by sequence number, per
  * receiver: `commands.<kind>` and `commands.qos<q>.<kind>` (q the lower QoS of the two legs),
- * with the same kinds and identity as `messages.`.
+ * with the same kinds and identity as `messages.`. A controller's own state is in
+ * command-controller.ts, the topics and identities of commands in command-topics.ts.
  */
 
 import type { DeviceConnection } from '../client/device-connection.js';
 import type { FleetIdentities } from '../fleet/fleet-identities.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
-import { StreamLedger, type AccountingKind } from '../metrics/stream-ledger.js';
-import {
-  COMMAND_HEADER_BYTES,
-  DEVICE_PLACEHOLDERS,
-  RESPONSE_PLACEHOLDERS,
-} from '../scenario/group-behaviour.js';
-import type { GroupPlan, Plan } from '../scenario/plan.js';
-import { compileTemplate, wildcardFilter, type Template } from '../scenario/template.js';
+import type { AccountingKind } from '../metrics/stream-ledger.js';
+import { COMMAND_HEADER_BYTES } from '../scenario/group-behaviour.js';
+import type { Plan } from '../scenario/plan.js';
 import { RunBoard } from './board.js';
+import { CommandController, groupQos } from './command-controller.js';
+import { CommandTopics } from './command-topics.js';
 import type { FailureLog } from './failures.js';
-import { OpenSchedule } from './open-schedule.js';
 import { headerOf, jsonValues } from './payload.js';
 import { valuesOf, type Device } from './slice-device.js';
 import { subscribeCounted } from './subscribe.js';
 
-/** A controller's commands lagging more than this behind schedule are skipped, ms. */
-const MAX_LAG_MS = 5000;
-
 type Kind = AccountingKind | 'failed';
-
-/** One controller→receiver stream: its ledger and the receiver's board word at each send. */
-interface CommandStream {
-  ledger: StreamLedger;
-  words: Map<number, number>;
-}
-
-/** A controller client of this worker, kept across its reconnects. */
-interface ControllerRun {
-  device: Device;
-  /** Ordinals of the receivers it commands. */
-  receivers: number[];
-  cursor: number;
-  schedule: OpenSchedule;
-  streams: Map<number, CommandStream>;
-  /** Subscribed to its responses on the current connection. */
-  online: boolean;
-  /** The lower QoS of its commands and its receivers' responses: what accounting may expect. */
-  qos: 0 | 1 | 2;
-}
 
 export class CommandTraffic {
   /** Commands and responses published and not acknowledged yet. */
   unacked = 0;
   /** Commands sent whose response has not come yet. */
   outstanding = 0;
-  private readonly controllers = new Map<Device, ControllerRun>();
+  private readonly controllers = new Map<Device, CommandController>();
   private readonly board: RunBoard;
-  private readonly templates: ({ command: Template; response: Template } | null)[];
-  /** Receiver ordinal → its command topic, rendered on first use. */
-  private readonly commandTopics = new Map<number, string>();
-  /** Controller ordinal → its client id. */
-  private readonly controllerIds = new Map<number, string>();
+  private readonly topics: CommandTopics;
   private paused = true;
 
   constructor(
     private readonly plan: Plan,
     board: SharedArrayBuffer,
-    private readonly identities: FleetIdentities,
+    identities: FleetIdentities,
     private readonly metrics: { recorder: MetricsRecorder; failures: FailureLog },
     private readonly lateAfterMs: number,
   ) {
     this.board = new RunBoard(board);
-    this.templates = plan.groups.map((g) => {
-      const c = g.traffic?.commands;
-      if (c === undefined || c === null) return null;
-      return {
-        command: compileTemplate(c.topic, DEVICE_PLACEHOLDERS, 'commands.topic'),
-        response: compileTemplate(c.responseTopic, RESPONSE_PLACEHOLDERS, 'commands.responseTopic'),
-      };
-    });
+    this.topics = new CommandTopics(plan, identities);
   }
 
   private get recorder(): MetricsRecorder {
@@ -125,13 +88,12 @@ export class CommandTraffic {
   ): Promise<void> {
     const run = this.controllers.get(device) ?? this.newController(device);
     conn.onMessage((_topic, payload, retained) => this.response(run, payload, retained));
-    const own = { controllerId: device.identity.clientId };
     const filters = new Map<string, 0 | 1 | 2>();
     for (const gi of device.group.plan.traffic?.controller?.receivers ?? []) {
-      const t = this.templates[gi];
-      if (t === null || t === undefined) continue;
-      const filter = wildcardFilter(t.response, own, 'commands.responseTopic');
-      filters.set(filter, Math.max(filters.get(filter) ?? 0, this.qosOf(gi)) as 0 | 1 | 2);
+      const filter = this.topics.responseFilter(gi, device.identity.clientId);
+      if (filter === undefined) continue;
+      const qos = Math.max(filters.get(filter) ?? 0, groupQos(this.plan, gi)) as 0 | 1 | 2;
+      filters.set(filter, qos);
     }
     for (const [filter, qos] of filters) {
       const ok = await subscribeCounted(
@@ -147,49 +109,18 @@ export class CommandTraffic {
     if (!this.paused) run.schedule.resume(nowMs());
   }
 
-  private qosOf(group: number): 0 | 1 | 2 {
-    return this.plan.groups[group]?.traffic?.qos ?? 0;
-  }
-
-  private newController(device: Device): ControllerRun {
-    const g = device.group.plan;
-    const rank = device.ordinal - g.firstOrdinal;
-    const groups = g.traffic?.controller?.receivers ?? [];
-    const all = groups.flatMap((gi) => ordinalsOf(this.plan.groups[gi]));
-    const receivers = all.filter((_, k) => k % g.devices === rank);
-    const intervalMs = 1000 / (g.traffic?.controller?.ratePerSec ?? 10);
-    const qos = Math.min(g.traffic?.qos ?? 0, ...groups.map((gi) => this.qosOf(gi))) as 0 | 1 | 2;
-    const run: ControllerRun = {
-      device,
-      receivers,
-      cursor: 0,
-      schedule: new OpenSchedule(intervalMs, (rank / g.devices) * intervalMs, MAX_LAG_MS),
-      streams: new Map(),
-      online: false,
-      qos,
-    };
+  private newController(device: Device): CommandController {
+    const run = new CommandController(device, this.plan, this.lateAfterMs);
     this.controllers.set(device, run);
     return run;
   }
 
-  /** The next subscribed receiver of a controller, or undefined when none is. */
-  private nextReceiver(run: ControllerRun): { ordinal: number; word: number } | undefined {
-    const n = run.receivers.length;
-    for (let tries = 0; tries < n; tries++) {
-      const ordinal = run.receivers[run.cursor] as number;
-      run.cursor = (run.cursor + 1) % n;
-      const word = this.board.read(ordinal);
-      if (RunBoard.isOnline(word)) return { ordinal, word };
-    }
-    return undefined;
-  }
-
   /** One command of a controller to its next subscribed receiver. */
-  private send(run: ControllerRun): void {
+  private send(run: CommandController): void {
     const { device } = run;
     const conn = device.conn;
     if (conn === null) return;
-    const receiver = this.nextReceiver(run);
+    const receiver = run.nextReceiver(this.board);
     if (receiver === undefined) {
       this.recorder.count('commands.noReceiver');
       return;
@@ -204,12 +135,12 @@ export class CommandTraffic {
     const payload = group.payload.finish(header, () =>
       jsonValues({ ...valuesOf(device), seq, ts: Date.now() }),
     );
-    const stream = this.streamOf(run, receiver.ordinal);
+    const stream = run.streamOf(receiver.ordinal);
     stream.ledger.sent(seq);
     stream.words.set(seq, receiver.word);
     this.outstanding++;
     this.count('published', run.qos);
-    this.publish(device, conn, this.commandTopic(receiver.ordinal), payload, (err) => {
+    this.publish(device, conn, this.topics.command(receiver.ordinal), payload, (err) => {
       if (err) {
         this.count('failed', run.qos);
         if (stream.ledger.failed(seq)) this.outstanding--;
@@ -249,29 +180,8 @@ export class CommandTraffic {
     conn.publish(topic, payload, qos, settled, device.group.extras);
   }
 
-  private streamOf(run: ControllerRun, receiver: number): CommandStream {
-    let s = run.streams.get(receiver);
-    if (s === undefined) {
-      s = { ledger: new StreamLedger(this.lateAfterMs), words: new Map() };
-      run.streams.set(receiver, s);
-    }
-    return s;
-  }
-
-  private commandTopic(ordinal: number): string {
-    let topic = this.commandTopics.get(ordinal);
-    if (topic === undefined) {
-      const gi = groupIndexOf(this.plan, ordinal);
-      const identity = this.identities.identityOf(gi, ordinal);
-      const values = { ...identity, i: identity.index, group: this.plan.groups[gi]?.name ?? '' };
-      topic = this.templates[gi]?.command.render(values) ?? '';
-      this.commandTopics.set(ordinal, topic);
-    }
-    return topic;
-  }
-
   /** A response reached a controller: the command's round trip is complete. */
-  private response(run: ControllerRun, payload: Buffer, retained: boolean): void {
+  private response(run: CommandController, payload: Buffer, retained: boolean): void {
     const now = process.hrtime.bigint();
     if (retained) {
       this.recorder.count('commands.retained');
@@ -304,7 +214,7 @@ export class CommandTraffic {
   async startReceiver(device: Device, conn: DeviceConnection): Promise<void> {
     conn.onMessage((_topic, payload, retained) => this.command(device, payload, retained));
     const qos = device.group.plan.traffic?.qos ?? 0;
-    const topic = this.commandTopic(device.ordinal);
+    const topic = this.topics.command(device.ordinal);
     const ok = await subscribeCounted(conn, [topic], qos, device.identity.deviceId, this.metrics);
     if (ok && device.conn === conn) this.board.online(device.ordinal);
   }
@@ -326,23 +236,15 @@ export class CommandTraffic {
     const group = device.group;
     const out = group.payload.header(COMMAND_HEADER_BYTES);
     h.copy(out, 0, 0, COMMAND_HEADER_BYTES);
-    const values = { ...valuesOf(device), controllerId: this.controllerId(h.readUInt32BE(16)) };
+    const controllerId = this.topics.controllerId(h.readUInt32BE(16));
+    const values = { ...valuesOf(device), controllerId };
     const reply = group.payload.finish(out, () =>
       jsonValues({ ...values, seq: h.readUInt32BE(0), ts: Date.now() }),
     );
-    const topic = this.templates[group.index]?.response.render(values) ?? '';
+    const topic = this.topics.response(group.index, values);
     this.publish(device, conn, topic, reply, (err) =>
       this.recorder.count(err ? 'commands.responseFailed' : 'commands.responded'),
     );
-  }
-
-  private controllerId(ordinal: number): string {
-    let id = this.controllerIds.get(ordinal);
-    if (id === undefined) {
-      id = this.identities.identityOf(groupIndexOf(this.plan, ordinal), ordinal).clientId;
-      this.controllerIds.set(ordinal, id);
-    }
-    return id;
   }
 
   /**
@@ -389,17 +291,4 @@ export class CommandTraffic {
       }
     }
   }
-}
-
-/** The fleet ordinals of a group's devices. */
-function ordinalsOf(g: GroupPlan | undefined): number[] {
-  return g === undefined ? [] : Array.from({ length: g.devices }, (_, k) => g.firstOrdinal + k);
-}
-
-/** The index in `plan.groups` of the group holding a fleet ordinal. */
-function groupIndexOf(plan: Plan, ordinal: number): number {
-  const i = plan.groups.findIndex(
-    (g) => ordinal >= g.firstOrdinal && ordinal < g.firstOrdinal + g.devices,
-  );
-  return Math.max(0, i);
 }

@@ -3,12 +3,9 @@ import { describe, it } from 'node:test';
 
 import { FleetbenchError } from '../../src/errors.js';
 import { decodeHistogram } from '../../src/metrics/histogram.js';
-import {
-  directionOf,
-  listMetricPaths,
-  parseMetricPath,
-  resolveMetric,
-} from '../../src/report/metric-path.js';
+import { directionOf } from '../../src/report/metric-direction.js';
+import { listMetricPaths } from '../../src/report/metric-list.js';
+import { parseMetricPath, resolveMetric } from '../../src/report/metric-path.js';
 import { sampleReport, sampleSnapshot } from './report-fixture.js';
 
 function withCounters(extra: Record<string, number>) {
