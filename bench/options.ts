@@ -46,10 +46,11 @@ export interface BenchOptions {
 }
 
 const USAGE =
-  'usage: npm run bench -- [--rounds 3] [--connections 1500] [--in-flight 32] [--per-broker 9000] ' +
-  '[--publishers 100] [--subscribers 100] [--publish-rate 1000] [--fanout-sec 3] ' +
-  '[--roundtrips 1000] [--clients bare-tls,mqttjs,fleetbench] [--parts connect,reconnect,fanout,roundtrip] ' +
-  '[--tls-max 1.3] [--out reports] [--json] [--profile DIR]';
+  'usage: npm run bench -- [--rounds 3] [--connections 1500] [--in-flight 32] ' +
+  '[--per-broker 9000] [--publishers 100] [--subscribers 100] [--publish-rate 1000] ' +
+  '[--fanout-sec 3] [--roundtrips 1000] [--clients bare-tls,mqttjs,fleetbench] ' +
+  '[--parts connect,reconnect,fanout,roundtrip] [--tls-max 1.3] [--out reports] [--json] ' +
+  '[--profile DIR]';
 
 const INTEGERS = {
   connections: { flag: 'connections', def: 1500, max: 19_900 },

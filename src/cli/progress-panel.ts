@@ -34,8 +34,8 @@ export function renderProgressPanel(
   const lines = [
     `fleetbench ${scenario} · ${p.stage} · ${p.elapsedSec.toFixed(0)} s`,
     `devices   ${bar} ${p.connected} / ${p.devices} connected (${(share * 100).toFixed(0)}%)`,
-    `rates     connects ${rate(p.connectsPerSec)}/s · messages out ${rate(p.publishedPerSec)}/s · ` +
-      `in ${rate(p.receivedPerSec)}/s`,
+    `rates     connects ${rate(p.connectsPerSec)}/s · ` +
+      `messages out ${rate(p.publishedPerSec)}/s · in ${rate(p.receivedPerSec)}/s`,
     `errors    ${p.errors} failed or lost · rtt p99 ` +
       `${p.roundtripP99Ms === null ? '-' : ms(p.roundtripP99Ms)} (last interval)`,
     `harness   event-loop lag p99: coordinator ${ms(p.coordinatorLagMs)}, workers ` +

@@ -246,7 +246,9 @@ export class LiveMetrics {
         name: 'fleetbench_worker_busy_ratio',
         type: 'gauge',
         unit: 'ratio',
-        help: "The worker's thread CPU (or event-loop busy share) in its latest interval, of a core",
+        help:
+          "The worker's thread CPU (or event-loop busy share) in its latest interval, " +
+          'of a core',
         samples: each(busyShare),
       },
     ];

@@ -85,8 +85,18 @@ export async function preflightTarget(plan: Plan, identities: IdentityMaterial[]
 const CERT_CODE = /CERT|SELF_SIGNED|UNABLE_TO_|DEPTH_ZERO|ALTNAME/;
 const ALERT_CODE = /ALERT/;
 /** No TLS version, cipher, group or signature algorithm in common (an alert, or found locally). */
-const TLS_PARAMETERS_CODE =
-  /PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE|HANDSHAKE_FAILURE|INSUFFICIENT_SECURITY|NO_SHARED_|NO_CIPHERS_AVAILABLE|NO_SUITABLE_/;
+const TLS_PARAMETERS_CODE = new RegExp(
+  [
+    'PROTOCOL_VERSION',
+    'UNSUPPORTED_PROTOCOL',
+    'NO_PROTOCOLS_AVAILABLE',
+    'HANDSHAKE_FAILURE',
+    'INSUFFICIENT_SECURITY',
+    'NO_SHARED_',
+    'NO_CIPHERS_AVAILABLE',
+    'NO_SUITABLE_',
+  ].join('|'),
+);
 
 function targetError(
   plan: Plan,
@@ -97,7 +107,8 @@ function targetError(
   const where = `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
   const file = plan.file === null ? 'the scenario' : plan.file;
   const setting = `target (${file}, or --target)`;
-  const why = `${outcome.message}${outcome.message.includes(outcome.code) ? '' : ` (${outcome.code})`}`;
+  const code = outcome.message.includes(outcome.code) ? '' : ` (${outcome.code})`;
+  const why = `${outcome.message}${code}`;
   const error = (message: string, hint: string) =>
     new FleetbenchError('E_TARGET', message, { hint });
 

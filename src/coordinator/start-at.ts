@@ -48,7 +48,8 @@ export function resolveStartAt(input: StartInput, now: Date = new Date()): Date 
     throw usage(
       `--start-at ${text} is ${formatSec(-aheadMs)} in the past (now ${now.toISOString()})`,
       'choose a time a little ahead, long enough for every shard to start and prepare its ' +
-        'devices, e.g. $(date -u -d "+2 min" +%FT%TZ); check the machine clocks if it should not be',
+        'devices, e.g. $(date -u -d "+2 min" +%FT%TZ); ' +
+        'check the machine clocks if it should not be',
     );
   }
   if (aheadMs > MAX_START_AHEAD_MS) {

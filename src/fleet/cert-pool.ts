@@ -1,7 +1,7 @@
 /**
  * Worker threads for bulk certificate work (minting a fleet's certificates, checking them
- * before a run), so both cores work. piscina runs the tasks of cert-task.ts; this is its home for that job, as
- * coordinator/pool.ts is for fleet runs.
+ * before a run), so both cores work. piscina runs the tasks of cert-task.ts; this is its home
+ * for that job, as coordinator/pool.ts is for fleet runs.
  */
 
 import os from 'node:os';

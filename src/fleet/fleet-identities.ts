@@ -145,7 +145,10 @@ export class FleetIdentities {
       this.contexts.set(m.ordinal, this.build(g.ca, pem.cert, pem.key));
     } catch {
       // OpenSSL's message is not shown: it can quote nothing useful and we never echo keys.
-      return `device ${name}: not a usable TLS identity (unparsable, or the key is not the certificate's)`;
+      return (
+        `device ${name}: not a usable TLS identity ` +
+        "(unparsable, or the key is not the certificate's)"
+      );
     }
     if (g.release) this.pems.set(m.ordinal, pem);
     return null;

@@ -309,7 +309,9 @@ function tooFewDevices(
     'E_CERTS',
     `${setting}.manifest: ${file} lists ${rows} devices but the groups using it need ${needed}`,
     {
-      hint: `write a larger set (\`fleetbench certs init --devices ${needed} --force\`) or run fewer devices`,
+      hint:
+        `write a larger set (\`fleetbench certs init --devices ${needed} --force\`) ` +
+        'or run fewer devices',
     },
   );
 }

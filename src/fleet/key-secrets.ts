@@ -61,7 +61,10 @@ export async function keyFileExposure(file: string, label: string): Promise<stri
   }
   if ((mode & 0o077) === 0) return null;
   const octal = mode.toString(8).padStart(4, '0');
-  return `${label}: ${file} holds a private key but has mode ${octal} (others can read it); chmod 600 ${file}`;
+  return (
+    `${label}: ${file} holds a private key but has mode ${octal} (others can read it); ` +
+    `chmod 600 ${file}`
+  );
 }
 
 /**
@@ -72,6 +75,8 @@ export async function assertPrivateKeyFile(file: string, label: string): Promise
   const exposed = await keyFileExposure(file, label);
   if (exposed === null) return;
   throw new FleetbenchError('E_CERTS', exposed, {
-    hint: `a CA key signs any device's certificate: make it readable by its owner only (chmod 600 ${file})`,
+    hint:
+      "a CA key signs any device's certificate: make it readable by its owner only " +
+      `(chmod 600 ${file})`,
   });
 }

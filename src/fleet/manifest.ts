@@ -34,7 +34,10 @@ export const MANIFEST_COLUMNS = ['device_id', 'client_id', 'username', 'cert', '
 export interface ManifestOptions {
   /** The setting that named the file, for messages. Default `identity.manifest`. */
   setting?: string;
-  /** Column names. Default: ours (`device_id`, `client_id`, `username`, `cert`, `key`, `pkcs12`). */
+  /**
+   * Column names. Default: ours (`device_id`, `client_id`, `username`, `cert`, `key`,
+   * `pkcs12`).
+   */
   columns?: ManifestColumns;
   /** True for the names the scenario gave: each must then be in the header. Default false. */
   columnsGiven?: boolean;
@@ -202,13 +205,14 @@ function manifestError(
   o: ManifestOptions = {},
 ): FleetbenchError {
   const mapped = o.columnsGiven === true;
+  const columns = setting.replace(/manifest$/, 'columns');
   return new FleetbenchError('E_CERTS', `${setting}: device manifest ${file} is not usable`, {
     problems,
     hint: mapped
-      ? `fix the rows above, or ${setting.replace(/manifest$/, 'columns')} to name the file's own columns`
+      ? `fix the rows above, or ${columns} to name the file's own columns`
       : `a manifest is CSV with the header ${MANIFEST_COLUMNS.join(',')} (or a pkcs12 column ` +
         `instead of cert,key; client_id and username optional); for other column names set ` +
-        `${setting.replace(/manifest$/, 'columns')}; \`fleetbench certs init --devices N\` writes one`,
+        `${columns}; \`fleetbench certs init --devices N\` writes one`,
     cause,
   });
 }

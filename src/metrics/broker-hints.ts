@@ -42,7 +42,8 @@ export function brokerHints(metrics: MetricsSnapshot): string[] {
     hints.push(
       `broker hint: the ${what} median is ${p50Ms.toFixed(1)} ms, next to the 40 ms ` +
         `delayed-ACK timer: the broker most likely has Nagle's algorithm on (Mosquitto: ` +
-        `set_tcp_nodelay true; EMQX: tcp_options nodelay = true); fleetbench itself sets TCP_NODELAY`,
+        `set_tcp_nodelay true; EMQX: tcp_options nodelay = true); ` +
+        `fleetbench itself sets TCP_NODELAY`,
     );
   }
   const syn = synRetransmitHint(metrics);
@@ -73,7 +74,8 @@ function synRetransmitHint(metrics: MetricsSnapshot): string | null {
   if (share === null) return null;
   return (
     `broker hint: ${share} or more of TCP connects took over ${SYN_RETRANSMIT_MS / 1000} s ` +
-    `(median ${(s.p50Us / 1000).toFixed(1)} ms, p99 ${(s.p99Us / 1000).toFixed(0)} ms): SYNs were ` +
+    `(median ${(s.p50Us / 1000).toFixed(1)} ms, p99 ${(s.p99Us / 1000).toFixed(0)} ms): ` +
+    `SYNs were ` +
     `dropped and retransmitted, most likely because the broker's listen backlog overflowed ` +
     `(Mosquitto's is 100); lower connect.maxInFlight or raise the broker's backlog ` +
     `(net.core.somaxconn)`

@@ -18,10 +18,10 @@ export const HISTOGRAM_NAMES = [
   'roundtrip', // PUBLISH sent → the same message received back
   'roundtripCorrected', // open model: the PUBLISH's scheduled instant → received back
   'scheduleLag', // open model: a PUBLISH's scheduled instant → actually sent
-  'connectLag', // a ramp connect's planned instant → actually started (in-flight cap, busy worker)
+  'connectLag', // ramp connect's planned instant → actually started (in-flight cap, busy worker)
   'reconnect', // socket start → CONNACK of a reconnect after a drop
   'downtime', // connection dropped → CONNACK of its reconnect (the device's outage)
-  'commandRoundtrip', // controller's command sent → the receiver's response back at the controller
+  'commandRoundtrip', // controller's command sent → receiver's response back at the controller
   'fanIn', // a device's PUBLISH sent → received by a wildcard monitor
 ] as const;
 

@@ -43,6 +43,10 @@ function scriptJson(value: unknown): string {
     .replace(/\u2028|\u2029/g, ' ');
 }
 
+/** The page's Content-Security-Policy: nothing loads from outside; scripts and styles inline. */
+const CSP =
+  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
+
 /** Renders the page. Pure apart from reading the inlined assets. */
 export function renderHtml(report: ReportDocument): string {
   const { uplotJs, uplotCss, pageJs } = assets();
@@ -68,7 +72,7 @@ export function renderHtml(report: ReportDocument): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
 <title>${escapeHtml(title)}</title>
 <style>${uplotCss}\n${PAGE_CSS}</style>
 </head>
@@ -128,7 +132,8 @@ function keyFigures(r: ReportDocument): string {
   ];
   const html = cards.map(
     ([label, v, cls]) =>
-      `<div class="card${cls ? ` ${cls}` : ''}"><span>${escapeHtml(label)}</span><b>${escapeHtml(v)}</b></div>`,
+      `<div class="card${cls ? ` ${cls}` : ''}">` +
+      `<span>${escapeHtml(label)}</span><b>${escapeHtml(v)}</b></div>`,
   );
   return `<section class="cards">${html.join('')}</section>`;
 }
@@ -193,7 +198,8 @@ function breakdown(r: ReportDocument): string {
         `title="${p} ${formatMs(values[i] ?? 0)} ms">${p} ${formatMs(values[i] ?? 0)}</span>`,
     );
     return (
-      `<div class="bar-row"><span class="bar-label">${label}</span><div class="bar">${segs.join('')}</div>` +
+      `<div class="bar-row"><span class="bar-label">${label}</span>` +
+      `<div class="bar">${segs.join('')}</div>` +
       `<span class="bar-total">connect ${formatMs(total[key])} ms</span></div>`
     );
   });
@@ -204,8 +210,11 @@ function breakdown(r: ReportDocument): string {
       : tlsSummaryLines(tls, formatCount)
           .map((line) => `<p class="note">${escapeHtml(line)}</p>`)
           .join('');
+  const note =
+    'Each phase at the same statistic, in ms; the connect time is measured on its own and ' +
+    'need not equal the sum.';
   return `<section><h2>Connect breakdown: ${parts.map((p) => PART_LABELS[p]).join(', ')}</h2>
-<p class="note">Each phase at the same statistic, in ms; the connect time is measured on its own and need not equal the sum.</p>
+<p class="note">${note}</p>
 <div class="bars">${bars.join('')}</div>${handshakes}</section>`;
 }
 
@@ -240,7 +249,8 @@ function failures(r: ReportDocument): string {
     rows.length === 0
       ? '<p class="ok">No failures.</p>'
       : table(head, rows, ['', 'num', 'num', 'msg']);
-  return `<section><h2>Failures by category</h2><p class="note">${formatCount(total)} failed connects, reconnects and lost connections.</p>${body}</section>`;
+  const note = `${formatCount(total)} failed connects, reconnects and lost connections.`;
+  return `<section><h2>Failures by category</h2><p class="note">${note}</p>${body}</section>`;
 }
 
 function verdicts(r: ReportDocument): string {
@@ -251,20 +261,28 @@ function verdicts(r: ReportDocument): string {
     const where = t.phase ? ` (phase ${t.phase})` : '';
     out.push(
       `<tr><td>${escapeHtml(t.expression + where)}</td><td class="num">${escapeHtml(actual)}</td>` +
-        `<td class="${t.ok ? 'ok' : 'bad'}">${t.ok ? 'pass' : 'FAIL'}${t.aborted ? ' (stopped the run)' : ''}</td></tr>`,
+        `<td class="${t.ok ? 'ok' : 'bad'}">${t.ok ? 'pass' : 'FAIL'}` +
+        `${t.aborted ? ' (stopped the run)' : ''}</td></tr>`,
     );
   }
   const acc = r.accounting;
-  const accounting =
-    acc === undefined
-      ? ''
-      : `<h3>Message accounting</h3>${[...acc.errors.map((e) => `<p class="bad">${escapeHtml(e)}</p>`), ...acc.notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`)].join('') || '<p class="ok">Every message accounted for.</p>'}`;
+  const accounting = acc === undefined ? '' : `<h3>Message accounting</h3>${accountingLines(acc)}`;
   if (out.length === 0 && accounting === '') return '';
   const rules =
     out.length === 0
       ? ''
-      : `<table><thead><tr><th>threshold</th><th class="num">measured</th><th>verdict</th></tr></thead><tbody>${out.join('')}</tbody></table>`;
+      : '<table><thead><tr><th>threshold</th><th class="num">measured</th><th>verdict</th></tr>' +
+        `</thead><tbody>${out.join('')}</tbody></table>`;
   return `<section><h2>Thresholds and verdicts</h2>${rules}${accounting}</section>`;
+}
+
+/** The accounting's errors and notes, one paragraph each, or that every message is accounted. */
+function accountingLines(acc: NonNullable<ReportDocument['accounting']>): string {
+  const lines = [
+    ...acc.errors.map((e) => `<p class="bad">${escapeHtml(e)}</p>`),
+    ...acc.notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`),
+  ];
+  return lines.join('') || '<p class="ok">Every message accounted for.</p>';
 }
 
 function phases(r: ReportDocument): string {
@@ -289,20 +307,26 @@ function phases(r: ReportDocument): string {
 
 const PAGE_CSS = `
 :root { --fg:#1d232b; --muted:#5d6875; --line:#dde3ea; --bg:#f6f8fa; --card:#fff;
-  --bad:#c62828; --ok:#2e7d32; --warn:#a15c00; --tcp:#6c8ebf; --tls:#f0a030; --websocket:#9b59b6; --connack:#47b881; }
+  --bad:#c62828; --ok:#2e7d32; --warn:#a15c00; --tcp:#6c8ebf; --tls:#f0a030; --websocket:#9b59b6;
+  --connack:#47b881; }
 * { box-sizing: border-box; }
-body { margin: 0; padding: 24px 32px 48px; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif;
+body { margin: 0; padding: 24px 32px 48px;
+  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif;
   color: var(--fg); background: var(--bg); max-width: 1200px; }
 h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 16px; margin: 0 0 8px; }
 h3 { font-size: 14px; margin: 16px 0 6px; }
-section { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 16px 20px; margin: 16px 0; }
+section { background: var(--card); border: 1px solid var(--line); border-radius: 8px;
+  padding: 16px 20px; margin: 16px 0; }
 .facts, .note { color: var(--muted); margin: 0 0 8px; }
 .banner { margin: 8px 0 0; padding: 6px 10px; border-radius: 6px; background: #eef3fb; }
 .banner.warn { background: #fff4e0; color: var(--warn); }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(160px, 1fr)); gap: 12px; background: none; border: 0; padding: 0; }
-.card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; }
-.card span { display: block; color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(160px, 1fr)); gap: 12px;
+  background: none; border: 0; padding: 0; }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: 8px;
+  padding: 12px 14px; }
+.card span { display: block; color: var(--muted); font-size: 12px; text-transform: uppercase;
+  letter-spacing: .04em; }
 .card b { font-size: 22px; font-variant-numeric: tabular-nums; }
 .card.bad b { color: var(--bad); }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
@@ -318,7 +342,9 @@ td.msg { color: var(--muted); font-size: 12px; }
 .bar-label { color: var(--muted); }
 .bar-total { color: var(--muted); font-variant-numeric: tabular-nums; }
 .bar { display: flex; height: 24px; border-radius: 4px; overflow: hidden; background: var(--bg); }
-.seg { color: #fff; font-size: 12px; line-height: 24px; padding: 0 6px; white-space: nowrap; overflow: hidden; }
-.seg.tcp { background: var(--tcp); } .seg.tls { background: var(--tls); } .seg.websocket { background: var(--websocket); } .seg.connack { background: var(--connack); }
+.seg { color: #fff; font-size: 12px; line-height: 24px; padding: 0 6px; white-space: nowrap;
+  overflow: hidden; }
+.seg.tcp { background: var(--tcp); } .seg.tls { background: var(--tls); }
+.seg.websocket { background: var(--websocket); } .seg.connack { background: var(--connack); }
 .u-legend { font-size: 12px; }
 `;

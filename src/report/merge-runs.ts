@@ -26,10 +26,11 @@ export function checkOneRun(inputs: readonly Source[], allowMissing: boolean): R
   const runOf = (s: Source) => {
     const run = s.report.run;
     if (run === undefined || run.shard === null) {
-      throw refusal(
-        `${s.file} ${run === undefined ? 'names no run id (an older fleetbench wrote it)' : 'is itself a merged report'}`,
-        'merge the shard reports that `fleetbench run` wrote',
-      );
+      const why =
+        run === undefined
+          ? 'names no run id (an older fleetbench wrote it)'
+          : 'is itself a merged report';
+      throw refusal(`${s.file} ${why}`, 'merge the shard reports that `fleetbench run` wrote');
     }
     return { ...run, shard: run.shard };
   };

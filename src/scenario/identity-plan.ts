@@ -130,7 +130,8 @@ export function identityConflicts(
   }
   if (id.platform !== undefined && /\.zip$/i.test(id.platform)) {
     problems.push(
-      `${where}.platform must be the extracted directory, not the archive (got "${id.platform}"): ` +
+      `${where}.platform must be the extracted directory, not the archive ` +
+        `(got "${id.platform}"): ` +
         'unzip it and name the folder with root_ca.crt, common.crt and common.key',
     );
   }

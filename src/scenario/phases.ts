@@ -248,6 +248,9 @@ export function describePhase(p: PhasePlan, traffic: boolean): string {
         `reconnect with backoff; ends when all are back (at most ${p.maxDurationSec} s)${quiet}`
       );
     case 'ramp-down':
-      return `phase ${p.name} (ramp-down): disconnect ${p.devices} devices at ${p.ratePerSec}/s${quiet}`;
+      return (
+        `phase ${p.name} (ramp-down): ` +
+        `disconnect ${p.devices} devices at ${p.ratePerSec}/s${quiet}`
+      );
   }
 }

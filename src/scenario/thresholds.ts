@@ -157,7 +157,10 @@ export function evaluateThreshold(t: ThresholdPlan, source: MetricSource): Thres
   return { expression: t.expression, ok, actual, unit: t.unit, phase: t.phase };
 }
 
-/** Four significant digits (the histograms hold three): enough to see why a rule failed, without float noise. */
+/**
+ * Four significant digits (the histograms hold three): enough to see why a rule failed, without
+ * float noise.
+ */
 function roundShown(v: number): number {
   return Number(v.toPrecision(4));
 }

@@ -30,7 +30,10 @@ export class DeviceSessions {
     this.enabled = usesTls(plan.target.protocol) && plan.tls.sessionResumption && canReconnect;
   }
 
-  /** The session options of a device's next connect: its own session, and where to keep new ones. */
+  /**
+   * The session options of a device's next connect: its own session, and where to keep new
+   * ones.
+   */
   optionsFor(ordinal: number): SessionOptions {
     if (!this.enabled) return NONE;
     const session = this.sessions.get(ordinal);

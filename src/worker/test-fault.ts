@@ -46,7 +46,8 @@ export function parseTestFault(value: string | undefined): TestFault | undefined
 /**
  * Arms the fault for this worker's task, if the environment asks for one: it fires `afterMs`
  * after the worker enters its second step (after the ramp, in the default phases), so the
- * ramp's snapshots are always out by then. The timer is unref'd: it never keeps a finished worker alive.
+ * ramp's snapshots are always out by then. The timer is unref'd: it never keeps a finished
+ * worker alive.
  */
 export function armTestFault(task: WorkerTask): void {
   const fault = parseTestFault(process.env[TEST_FAULT_ENV]);

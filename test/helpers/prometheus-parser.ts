@@ -60,7 +60,8 @@ export function parserMissing(): Promise<string | null> {
       resolve(
         err === null
           ? null
-          : `${PYTHON} with prometheus_client is missing (.ci/run installs python3-prometheus-client)`,
+          : `${PYTHON} with prometheus_client is missing ` +
+              '(.ci/run installs python3-prometheus-client)',
       ),
     );
   });

@@ -59,7 +59,7 @@ describe('compare on real runs', () => {
     for (const line of r.stdout.split('\n')) assert.ok(line.length <= 100, line);
   });
 
-  test('half the fleet: a --fail-on rule trips (exit 3) and the fleet sizes are warned', async () => {
+  test('half the fleet: a --fail-on rule trips (exit 3), the fleet sizes are warned', async () => {
     const r = await runCli([
       'compare',
       first,

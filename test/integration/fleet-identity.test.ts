@@ -107,7 +107,8 @@ describe('a fleet with a certificate per device', async () => {
   });
 
   test(
-    'Mosquitto maps each certificate to its device: the own-topic ACL lets every round trip through',
+    'Mosquitto maps each certificate to its device: ' +
+      'the own-topic ACL lets every round trip through',
     { skip: available ? false : 'mosquitto is not installed (.ci/run installs it)' },
     async () => {
       const { report } = await runScenario(scenario(set, broker?.url), pki.dir);
@@ -130,7 +131,7 @@ describe('a fleet with a certificate per device', async () => {
     },
   );
 
-  test('a negative group of expired certificates runs, and the broker refuses every one', async () => {
+  test('a negative group of expired certificates runs; the broker refuses every one', async () => {
     const expired = await writeDevices(pki, 'expired', 6, {
       notBefore: new Date('2020-01-01T00:00:00Z'),
       notAfter: new Date('2021-01-01T00:00:00Z'),
@@ -148,7 +149,7 @@ describe('a fleet with a certificate per device', async () => {
     assert.equal(counter(report, 'groups.expired.connect.attempted'), 6);
   });
 
-  test('preflight: bad device certificates stop the run, by class, before any connection', async () => {
+  test('preflight: bad device certs stop the run, by class, before any connection', async () => {
     const foreign = await writeDevices(pki, 'other-ca', 2, {}, await createCa({ commonName: 'x' }));
     const rows = [
       ...(await readManifest(set.manifest)).slice(0, 20),

@@ -111,7 +111,8 @@ describe('a second Ctrl-C while the broker hangs', async () => {
         assert.match(exit.stderr, /SIGINT again: ending the workers now/);
         const report = await onlyReport(out);
         assert.deepEqual(report.partial, { reason: 'interrupted-at-once', phase: 'steady' });
-        // Built from the interval snapshots: the ramp and the steady phase before the freeze are there.
+        // Built from the interval snapshots: the ramp and the steady phase before the freeze
+        // are there.
         assert.equal(report.metrics.counters['connect.ok'], 60);
         assert.ok((report.metrics.counters['messages.received'] ?? 0) > 0);
         assert.ok((report.metrics.latency.roundtrip?.count ?? 0) > 0);

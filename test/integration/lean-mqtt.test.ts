@@ -141,7 +141,7 @@ describe('the lean MQTT client against Mosquitto 2', { skip }, () => {
     for (let i = 0; i < 150 && !done(); i++) await sleep(20);
   }
 
-  test('the last will reaches a subscriber when a connection drops, not on DISCONNECT', async () => {
+  test('the last will reaches a subscriber if a connection drops, not on DISCONNECT', async () => {
     const monitor = await connect('fb-will-monitor');
     const wills: string[] = [];
     monitor.onMessage((topic, payload) => wills.push(`${topic} ${payload.toString()}`));
@@ -221,7 +221,7 @@ describe('the lean MQTT client against Mosquitto 2', { skip }, () => {
     assert.deepEqual(got, ['fb/session/kept']);
   });
 
-  test('MQTT 5 user properties: a CONNECT with them is accepted, a PUBLISH delivers them', async () => {
+  test('MQTT 5 user properties: CONNECT with them is accepted, PUBLISH delivers them', async () => {
     const props = { site: 'lab', fleet: 'fb' };
     const publisher = await connect('fb-props-pub', { mqttVersion: 5, userProperties: props });
     const socket = openSocket({ ...base, mqttVersion: 5 });

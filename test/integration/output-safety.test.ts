@@ -78,7 +78,7 @@ describe('the report directory on a full disk', () => {
     }
   });
 
-  test('filled during the run: summary on stdout, clear error, report kept elsewhere', async (t) => {
+  test('filled mid-run: summary on stdout, clear error, report kept elsewhere', async (t) => {
     if (!mounted) return t.skip(mountError);
     const out = path.join(mnt, 'during');
     const fallbackTmp = path.join(ws.dir, 'tmp');

@@ -56,7 +56,7 @@ async function listeners(port: number): Promise<string[]> {
 }
 
 describe('security defaults', () => {
-  test('fresh certificates: keys 0600, and no key byte on stderr, stdout or in the report', async () => {
+  test('fresh certs: keys 0600, and no key byte on stderr, stdout or in the report', async () => {
     const certs = path.join(ws.dir, 'fresh-certs');
     const { args, out } = await ws.runArgs(RUN, 'keys');
     const withCerts = [...args.slice(0, -1), certs];

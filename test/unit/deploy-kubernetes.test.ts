@@ -44,7 +44,7 @@ interface Container {
 }
 
 describe('deploy/kubernetes', () => {
-  test('an Indexed Job: completions = parallelism = FLEETBENCH_SHARDS, one shard per pod', async () => {
+  test('Indexed Job: completions = parallelism = FLEETBENCH_SHARDS, a shard per pod', async () => {
     const job = await manifest('job.yaml');
     assert.equal(job.kind, 'Job');
     assert.equal(job.apiVersion, 'batch/v1');
@@ -86,7 +86,7 @@ describe('deploy/kubernetes', () => {
     assert.equal(mounts.get('/etc/fleetbench/scenario.yaml')?.subPath, 'scenario.yaml');
   });
 
-  test('the volumes name the ConfigMap, the Secret and the claim the other files define', async () => {
+  test('volumes name the ConfigMap, the Secret and the claim the other files define', async () => {
     const job = await manifest('job.yaml');
     const volumes = new Map(
       (at(job, 'spec', 'template', 'spec', 'volumes') as (Obj & { name: string })[]).map((v) => [

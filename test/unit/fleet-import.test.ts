@@ -42,7 +42,7 @@ describe('importing identities', () => {
   });
   after(async () => pki?.cleanup());
 
-  test('PKCS#12: OpenSSL 3 and legacy files decode; a wrong passphrase is its own class', async () => {
+  test('PKCS#12: OpenSSL 3 and legacy files decode; bad passphrase is its own class', async () => {
     const d = await device('p12-dev');
     for (const legacy of [false, true]) {
       const file = join(pki.dir, `d-${legacy}.p12`);
@@ -107,7 +107,10 @@ describe('importing identities', () => {
         assert.ok(err instanceof FleetbenchError);
         assert.match(
           err.problems.join(),
-          /\/d\.csv line 1 has no column "crt" \(identity\.columns\.cert\); its columns are "imei", "certificate", "key"/,
+          new RegExp(
+            /\/d\.csv line 1 has no column "crt" \(identity\.columns\.cert\); /.source +
+              /its columns are "imei", "certificate", "key"/.source,
+          ),
         );
         assert.match(err.hint ?? '', /identity\.columns/);
         return true;
@@ -174,7 +177,7 @@ describe('importing identities', () => {
     assert.ok(!JSON.stringify(result).includes(PASS), 'the passphrase is in no message');
   });
 
-  test('a shared PKCS#12 and a platform download load; their problems name the setting', async () => {
+  test('a shared PKCS#12 and a platform download load; problems name the setting', async () => {
     const d = await device('shared-dev');
     const p12 = join(pki.dir, 'shared.p12');
     await writePkcs12(d.certFile, d.keyFile, p12, PASS);

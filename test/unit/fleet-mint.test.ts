@@ -41,7 +41,7 @@ test('minted serials and keys differ between devices', async () => {
   assert.notEqual(a.keyPem, b.keyPem);
 });
 
-test('a validity period in the past makes an expired certificate; an inverted one is refused', async () => {
+test('a past validity period makes an expired cert; an inverted one is refused', async () => {
   const root = await createCa();
   const minter = new DeviceMinter(root.certPem, root.keyPem);
   const old = minter.mint('old', {
@@ -106,7 +106,7 @@ test('a bad manifest: every problem with its line', () => {
   );
 });
 
-test('initDeviceSet: buckets of 1000, keys 0600, one manifest row per device, no overwrite', async () => {
+test('initDeviceSet: buckets of 1000, keys 0600, a manifest row each, no overwrite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'fleetbench-set-'));
   try {
     const set = await initDeviceSet({ dir, devices: 1005, idTemplate: 'sensor/{i}', threads: 2 });

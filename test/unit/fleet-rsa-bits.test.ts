@@ -12,7 +12,7 @@ const modulusOf = (pem: string) =>
   new X509Certificate(pem).publicKey.asymmetricKeyDetails?.modulusLength;
 
 describe('RSA key sizes', () => {
-  test('certs init --key-type rsa --rsa-bits 3072 makes every key of the layout 3072-bit', async () => {
+  test('certs init --key-type rsa --rsa-bits 3072 makes every layout key 3072-bit', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'fleetbench-rsa-'));
     try {
       const layout = await initCerts({ dir, algorithm: 'rsa', rsaBits: 3072 });

@@ -38,7 +38,7 @@ describe('StreamLedger', () => {
     assert.equal(l.pendingCount, 0);
   });
 
-  test('an interrupted stream owes only what the broker completed; failed sends owe nothing', () => {
+  test('an interrupted stream owes only what the broker completed, failed sends nothing', () => {
     const l = new StreamLedger(1000);
     send(l, 0, 1);
     l.sent(2); // never acknowledged
@@ -71,7 +71,8 @@ describe('accountingVerdict', () => {
       'messages.qos0.lost': 4,
     });
     assert.deepEqual(v?.errors, [
-      '2 QoS 1 message(s) completed by the broker never arrived, on a broker that dropped no connection',
+      '2 QoS 1 message(s) completed by the broker never arrived, ' +
+        'on a broker that dropped no connection',
       '1 QoS 2 message(s) arrived twice: exactly once broken',
     ]);
     assert.equal(v?.notes.length, 2);

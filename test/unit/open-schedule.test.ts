@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { OpenSchedule } from '../../src/worker/open-schedule.js';
 
 describe('OpenSchedule', () => {
-  test('hands out instants at the rate, interleaved by the offset, nothing owed before resume', () => {
+  test('hands out instants at the rate, interleaved by offset, nothing owed before resume', () => {
     const s = new OpenSchedule(10, 3, 1000);
     const sent: number[] = [];
     s.advance(

@@ -115,7 +115,8 @@ describe('group behaviours: validation', () => {
       ],
     });
     assert.deepEqual(p, [
-      'groups[2] (m) has behaviour monitor but nothing to monitor: no telemetry group and no will (give monitor.filters) in x.yaml',
+      'groups[2] (m) has behaviour monitor but nothing to monitor: ' +
+        'no telemetry group and no will (give monitor.filters) in x.yaml',
     ]);
   });
 
@@ -205,7 +206,10 @@ describe('group behaviours: the plan', () => {
     );
     assert.match(
       lines[1] ?? '',
-      /^ {2}group actuators: 7 devices, commands: receivers at QoS 1 on fleetbench\/\{deviceId\}\/commands/,
+      new RegExp(
+        /^ {2}group actuators: 7 devices, commands: receivers at QoS 1 /.source +
+          /on fleetbench\/\{deviceId\}\/commands/.source,
+      ),
     );
     assert.match(
       lines[2] ?? '',

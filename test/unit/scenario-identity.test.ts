@@ -68,7 +68,7 @@ test('publishTopic: a template like traffic.topic, without wildcards, only with 
   );
 });
 
-test('identity sources: mint, platform, pkcs12 and a mapped manifest resolve with their files', async () => {
+test('identity: mint, platform, pkcs12, mapped manifest resolve with their files', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'fleetbench-sources-'));
   try {
     // The platform download extracted into `dir`: dir/common_certs/{root_ca,common}.crt ...
@@ -136,8 +136,11 @@ test('identity sources that contradict each other are named, each with its path'
   assert.deepEqual(problems, [
     'identity has mint and pkcs12: give one source of device certificates in test.yaml',
     'identity has passphraseEnv and passphraseFile: give one in test.yaml',
-    'groups[0].identity.columns needs groups[0].identity.manifest (the CSV whose columns it names) in test.yaml',
-    'groups[2].identity.platform must be the extracted directory, not the archive (got "common_certs.zip"): unzip it and name the folder with root_ca.crt, common.crt and common.key in test.yaml',
+    'groups[0].identity.columns needs groups[0].identity.manifest ' +
+      '(the CSV whose columns it names) in test.yaml',
+    'groups[2].identity.platform must be the extracted directory, not the archive ' +
+      '(got "common_certs.zip"): unzip it and name the folder with root_ca.crt, common.crt ' +
+      'and common.key in test.yaml',
   ]);
   assert.match(
     problemsOf({ name: 's', devices: 1, identity: { mint: { caKey: 'k' }, cert: 'c.crt' } }).join(),

@@ -54,7 +54,8 @@ describe('TimeSeriesCollector', () => {
     assert.equal(series.startNs, String(ORIGIN));
     assert.equal(series.startedAt, '2026-12-04T00:00:00.000Z');
     assert.equal(series.intervals.length, 3);
-    // Interval 1 holds worker 1's two snapshots: its gauge is the later one (9), plus worker 0's 20.
+    // Interval 1 holds worker 1's two snapshots: its gauge is the later one (9),
+    // plus worker 0's 20.
     assert.deepEqual(
       series.intervals.map((i) => i.gauges['devices.connected']),
       [10 + 5, 20 + 9, 30 + 11],

@@ -117,7 +117,8 @@ describe('handshake counters and failures', () => {
     const err = Object.assign(
       new Error(
         'write EPROTO C0B67BB4C47F0000:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert ' +
-          'handshake failure:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 40\n',
+          'handshake failure:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:' +
+          'SSL alert number 40\n',
       ),
       { code: 'EPROTO' },
     );

@@ -171,9 +171,10 @@ function checkCommand(): CommandModule<object, CheckArgs> {
       );
       if (result.problems.length > 0) throw preflightError(result, 'fix them before a run');
       const sec = result.elapsedMs / 1000;
+      const perSec = Math.round(result.devices / Math.max(sec, 1e-3));
       process.stderr.write(
         `checked ${result.devices} device certificates in ${sec.toFixed(2)} s ` +
-          `(${Math.round(result.devices / Math.max(sec, 1e-3))}/s on ${result.threads} threads): all usable\n`,
+          `(${perSec}/s on ${result.threads} threads): all usable\n`,
       );
     },
   };
@@ -190,7 +191,8 @@ function negativeCommand(): CommandModule<object, NegativeArgs> {
   return {
     command: 'negative',
     describe:
-      'Write device sets a broker must refuse (expired, unknown CA, revoked, client id mismatch) and crl.pem',
+      'Write device sets a broker must refuse (expired, unknown CA, revoked, client id mismatch) ' +
+      'and crl.pem',
     builder: (y) =>
       y
         .option('dir', { type: 'string', default: 'certs', describe: 'Certificate directory' })
