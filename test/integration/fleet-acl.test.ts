@@ -7,11 +7,9 @@
  */
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { initDeviceSet, type DeviceSetResult } from '../../src/fleet/device-set.js';
-import { haveMosquitto, startOwnTopicBroker, type RunningMosquitto } from '../helpers/mosquitto.js';
-import { makeTestPki, type TestPki } from '../helpers/pki.js';
+import { ownTopicFleetSuite } from '../helpers/mosquitto-suite.js';
 import { counter, runScenario } from '../helpers/run.js';
 
 const DEVICES = 500;
@@ -19,32 +17,18 @@ const IMPOSTORS = 10;
 const NOT_AUTHORIZED = 135;
 
 describe('per-device ACL on Mosquitto 2 (use_identity_as_username, pattern %u)', async () => {
-  const available = await haveMosquitto();
-  const skip = available ? false : 'mosquitto is not installed (.ci/run installs it)';
-  let pki: TestPki;
-  let set: DeviceSetResult;
-  let broker: RunningMosquitto;
-  before(async () => {
-    if (!available) return;
-    pki = await makeTestPki();
-    set = await initDeviceSet({ dir: pki.dir, devices: DEVICES, idTemplate: 'dev-{i:04}' });
-    broker = await startOwnTopicBroker(pki.layout, 'fleet');
-  });
-  after(async () => {
-    await broker?.stop();
-    await pki?.cleanup();
-  });
+  const fleet = await ownTopicFleetSuite(DEVICES);
 
   test(
     '500 devices exchange messages; publishing under another id is refused and counted',
-    { skip },
+    { skip: fleet.skip },
     async () => {
       const scenario = {
         name: 'acl',
-        target: broker.url,
+        target: fleet.broker.url,
         devices: DEVICES,
         workers: 2,
-        identity: { manifest: set.manifest },
+        identity: { manifest: fleet.set.manifest },
         mqtt: { version: 5 },
         connect: { ratePerSec: 400, maxInFlight: 48 },
         traffic: { topic: 'fleet/{deviceId}/telemetry', qos: 1, intervalMs: 1000 },
@@ -55,7 +39,7 @@ describe('per-device ACL on Mosquitto 2 (use_identity_as_username, pattern %u)',
           { name: 'impostor', devices: IMPOSTORS, publishTopic: 'fleet/dev-0001/telemetry' },
         ],
       };
-      const { report } = await runScenario(scenario, pki.dir);
+      const { report } = await runScenario(scenario, fleet.pki.dir);
       assert.equal(report.partial, null);
       assert.equal(counter(report, 'connect.ok'), DEVICES, 'every device connects as itself');
       assert.equal(counter(report, 'subscribe.ok'), DEVICES, 'each may subscribe to its own topic');

@@ -9,15 +9,15 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import { FleetbenchError } from '../../src/errors.js';
-import { initDeviceSet, type DeviceSetResult } from '../../src/fleet/device-set.js';
+import type { DeviceSetResult } from '../../src/fleet/device-set.js';
 import { formatManifest, type ManifestDevice, readManifest } from '../../src/fleet/manifest.js';
 import { DeviceMinter } from '../../src/fleet/mint.js';
 import { createCa } from '../../src/fleet/pki.js';
-import { haveMosquitto, startOwnTopicBroker, type RunningMosquitto } from '../helpers/mosquitto.js';
-import { makeTestPki, type TestPki } from '../helpers/pki.js';
+import { ownTopicFleetSuite } from '../helpers/mosquitto-suite.js';
+import type { TestPki } from '../helpers/pki.js';
 import { counter, runScenario } from '../helpers/run.js';
 
 const DEVICES = 150;
@@ -72,22 +72,11 @@ function scenario(set: DeviceSetResult, target?: string, devices = DEVICES) {
 }
 
 describe('a fleet with a certificate per device', async () => {
-  const available = await haveMosquitto();
-  let pki: TestPki;
-  let set: DeviceSetResult;
-  let broker: RunningMosquitto | undefined;
-  before(async () => {
-    pki = await makeTestPki();
-    set = await initDeviceSet({ dir: pki.dir, devices: DEVICES, idTemplate: 'dev-{i:04}' });
-    if (!available) return;
-    broker = await startOwnTopicBroker(pki.layout, 'fleet');
-  });
-  after(async () => {
-    await broker?.stop();
-    await pki?.cleanup();
-  });
+  const fleet = await ownTopicFleetSuite(DEVICES);
+  const { skip } = fleet;
 
   test('certs init --devices reused the layout and wrote one row per device', async () => {
+    const { set } = fleet;
     assert.equal(set.layoutCreated, false);
     const rows = await readManifest(set.manifest);
     assert.equal(rows.length, DEVICES);
@@ -96,6 +85,7 @@ describe('a fleet with a certificate per device', async () => {
   });
 
   test('the embedded broker: every device connects and its messages come back', async () => {
+    const { pki, set } = fleet;
     const { report } = await runScenario(scenario(set), pki.dir);
     assert.equal(report.partial, null);
     assert.equal(counter(report, 'connect.ok'), DEVICES);
@@ -109,9 +99,10 @@ describe('a fleet with a certificate per device', async () => {
   test(
     'Mosquitto maps each certificate to its device: ' +
       'the own-topic ACL lets every round trip through',
-    { skip: available ? false : 'mosquitto is not installed (.ci/run installs it)' },
+    { skip },
     async () => {
-      const { report } = await runScenario(scenario(set, broker?.url), pki.dir);
+      const { pki, set, broker } = fleet;
+      const { report } = await runScenario(scenario(set, broker.url), pki.dir);
       assert.equal(counter(report, 'connect.ok'), DEVICES);
       const published = counter(report, 'messages.published');
       assert.ok(published >= DEVICES);
@@ -121,9 +112,10 @@ describe('a fleet with a certificate per device', async () => {
 
   test(
     'the control: with one shared certificate the same ACL lets nothing through',
-    { skip: available ? false : 'mosquitto is not installed (.ci/run installs it)' },
+    { skip },
     async () => {
-      const shared = { ...scenario(set, broker?.url, 20), identity: { deviceId: 'dev-{i:04}' } };
+      const { pki, set, broker } = fleet;
+      const shared = { ...scenario(set, broker.url, 20), identity: { deviceId: 'dev-{i:04}' } };
       const { report } = await runScenario(shared, pki.dir);
       assert.equal(counter(report, 'connect.ok'), 20);
       assert.ok(counter(report, 'messages.published') > 0);
@@ -132,6 +124,7 @@ describe('a fleet with a certificate per device', async () => {
   );
 
   test('a negative group of expired certificates runs; the broker refuses every one', async () => {
+    const { pki, set } = fleet;
     const expired = await writeDevices(pki, 'expired', 6, {
       notBefore: new Date('2020-01-01T00:00:00Z'),
       notAfter: new Date('2021-01-01T00:00:00Z'),
@@ -150,6 +143,7 @@ describe('a fleet with a certificate per device', async () => {
   });
 
   test('preflight: bad device certs stop the run, by class, before any connection', async () => {
+    const { pki, set } = fleet;
     const foreign = await writeDevices(pki, 'other-ca', 2, {}, await createCa({ commonName: 'x' }));
     const rows = [
       ...(await readManifest(set.manifest)).slice(0, 20),

@@ -11,45 +11,32 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { DeviceMinter } from '../../src/fleet/mint.js';
-import {
-  haveMosquitto,
-  startMosquitto,
-  startOwnTopicBroker,
-  type RunningMosquitto,
-} from '../helpers/mosquitto.js';
+import { mosquittoSuite, ownTopicFleetSuite } from '../helpers/mosquitto-suite.js';
 import { runCli } from '../helpers/cli.js';
 import { writePkcs12 } from '../helpers/pkcs12.js';
-import { makeTestPki, type TestPki } from '../helpers/pki.js';
 import { counter, runScenario } from '../helpers/run.js';
 
 const DEVICES = 40;
 const PASS_ENV = 'FLEETBENCH_TEST_IMPORT_PASS';
 
 describe('imported identities against Mosquitto 2', async () => {
-  const available = await haveMosquitto();
-  const skip = available ? false : 'mosquitto is not installed (.ci/run installs it)';
-  let pki: TestPki;
-  let own: RunningMosquitto;
-  let open: RunningMosquitto;
-  before(async () => {
-    if (!available) return;
-    pki = await makeTestPki();
-    own = await startOwnTopicBroker(pki.layout, 'fleet');
-    const { caCert, serverCert, serverKey } = pki.layout;
-    open = await startMosquitto({ caFile: caCert, certFile: serverCert, keyFile: serverKey });
+  /** Under the own-topic ACL: a device round-trips only with its own certificate's name. */
+  const own = await ownTopicFleetSuite();
+  /** Without an ACL, for identities shared by every device. */
+  const open = await mosquittoSuite();
+  const { skip } = own;
+  before(() => {
     process.env[PASS_ENV] = 'mqtt.fx export';
   });
-  after(async () => {
+  after(() => {
     delete process.env[PASS_ENV];
-    await own?.stop();
-    await open?.stop();
-    await pki?.cleanup();
   });
 
   test(
     'a foreign CSV with a PKCS#12 file per device: each connects as itself',
     { skip },
     async () => {
+      const { pki } = own;
       const [caCert, caKey] = await Promise.all(
         [pki.layout.caCert, pki.layout.caKey].map((f) => readFile(f, 'utf8')),
       );
@@ -73,7 +60,7 @@ describe('imported identities against Mosquitto 2', async () => {
       const { report } = await runScenario(
         {
           name: 'imported',
-          target: own.url,
+          target: own.broker.url,
           devices: DEVICES,
           workers: 2,
           identity: {
@@ -114,6 +101,7 @@ describe('imported identities against Mosquitto 2', async () => {
   );
 
   test('a platform download and a shared legacy PKCS#12 file connect', { skip }, async () => {
+    const { pki } = open;
     const download = join(pki.dir, 'download', 'common_certs');
     await mkdir(download, { recursive: true });
     await writeFile(join(download, 'root_ca.crt'), await readFile(pki.layout.caCert));
@@ -128,7 +116,7 @@ describe('imported identities against Mosquitto 2', async () => {
     const { report } = await runScenario(
       {
         name: 'platform',
-        target: open.url,
+        target: open.broker.url,
         devices: 20,
         workers: 2,
         // The folder the archive was extracted into; fleetbench finds common_certs/ in it.

@@ -8,12 +8,11 @@
 
 import assert from 'node:assert/strict';
 import { chmod, readdir, readFile } from 'node:fs/promises';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import { FleetbenchError } from '../../src/errors.js';
 import type { ReportDocument } from '../../src/report/document.js';
-import { haveMosquitto, startOwnTopicBroker, type RunningMosquitto } from '../helpers/mosquitto.js';
-import { makeTestPki, type TestPki } from '../helpers/pki.js';
+import { ownTopicFleetSuite } from '../helpers/mosquitto-suite.js';
 import { counter, runScenario } from '../helpers/run.js';
 
 const DEVICES = 300;
@@ -24,18 +23,16 @@ function phaseCounter(report: ReportDocument, name: string, key: string): number
 }
 
 describe('minting at run time, against Mosquitto with use_identity_as_username', async () => {
-  const available = await haveMosquitto();
-  const skip = available ? false : 'mosquitto is not installed (.ci/run installs it)';
-  let pki: TestPki;
-  let broker: RunningMosquitto;
+  const fleet = await ownTopicFleetSuite();
+  const { skip } = fleet;
   const scenario = (extra: Record<string, unknown> = {}) => ({
     name: 'minted',
-    target: broker.url,
+    target: fleet.broker.url,
     devices: DEVICES,
     workers: 2,
     identity: {
-      ca: pki.layout.caCert,
-      mint: { caKey: pki.layout.caKey },
+      ca: fleet.pki.layout.caCert,
+      mint: { caKey: fleet.pki.layout.caKey },
       deviceId: 'mint-{i:04}',
     },
     connect: { ratePerSec: 400, maxInFlight: 48 },
@@ -44,17 +41,9 @@ describe('minting at run time, against Mosquitto with use_identity_as_username',
     drainMs: 2000,
     ...extra,
   });
-  before(async () => {
-    if (!available) return;
-    pki = await makeTestPki();
-    broker = await startOwnTopicBroker(pki.layout, 'fleet');
-  });
-  after(async () => {
-    await broker?.stop();
-    await pki?.cleanup();
-  });
 
   test('every minted device connects as itself and its messages come back', { skip }, async () => {
+    const { pki } = fleet;
     const filesBefore = await readdir(pki.dir, { recursive: true });
     const { report, reportPath } = await runScenario(scenario(), pki.dir);
     assert.equal(report.partial, null);
@@ -96,7 +85,7 @@ describe('minting at run time, against Mosquitto with use_identity_as_username',
           { name: 'after', type: 'steady', durationSec: 1.5 },
         ],
       });
-      const { report } = await runScenario(storm, pki.dir);
+      const { report } = await runScenario(storm, fleet.pki.dir);
       assert.equal(report.partial, null);
       assert.equal(phaseCounter(report, 'outage', 'storm.dropped'), devices);
       assert.equal(counter(report, 'reconnect.ok'), devices);
@@ -115,6 +104,7 @@ describe('minting at run time, against Mosquitto with use_identity_as_username',
   );
 
   test('a CA key that others can read is refused before anything starts', { skip }, async () => {
+    const { pki } = fleet;
     await chmod(pki.layout.caKey, 0o644);
     try {
       await assert.rejects(runScenario(scenario(), pki.dir), (err: unknown) => {

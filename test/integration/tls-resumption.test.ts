@@ -7,12 +7,10 @@
  */
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { initDeviceSet, type DeviceSetResult } from '../../src/fleet/device-set.js';
 import type { ReportDocument } from '../../src/report/document.js';
-import { haveMosquitto, startOwnTopicBroker, type RunningMosquitto } from '../helpers/mosquitto.js';
-import { makeTestPki, type TestPki } from '../helpers/pki.js';
+import { ownTopicFleetSuite } from '../helpers/mosquitto-suite.js';
 import { counter, histogramCount, runScenario } from '../helpers/run.js';
 
 const DEVICES = 100;
@@ -25,28 +23,15 @@ function phaseCounter(report: ReportDocument, name: string, key: string): number
 }
 
 describe('TLS session resumption per device on Mosquitto 2 (own-topic ACL)', async () => {
-  const available = await haveMosquitto();
-  const skip = available ? false : 'mosquitto is not installed (.ci/run installs it)';
-  let pki: TestPki;
-  let set: DeviceSetResult;
-  let broker: RunningMosquitto;
-  before(async () => {
-    if (!available) return;
-    pki = await makeTestPki();
-    set = await initDeviceSet({ dir: pki.dir, devices: DEVICES, idTemplate: 'dev-{i:04}' });
-    broker = await startOwnTopicBroker(pki.layout, 'fleet');
-  });
-  after(async () => {
-    await broker?.stop();
-    await pki?.cleanup();
-  });
+  const fleet = await ownTopicFleetSuite(DEVICES);
+  const { skip } = fleet;
 
   const scenario = (tls: Record<string, unknown>) => ({
     name: 'resumption',
-    target: broker.url,
+    target: fleet.broker.url,
     devices: DEVICES,
     workers: 2,
-    identity: { manifest: set.manifest },
+    identity: { manifest: fleet.set.manifest },
     tls,
     mqtt: { version: 5 },
     connect: { ratePerSec: 400, maxInFlight: 48 },
@@ -70,7 +55,7 @@ describe('TLS session resumption per device on Mosquitto 2 (own-topic ACL)', asy
       `${maxVersion}: after a storm every reconnect resumes the device's own session`,
       { skip },
       async () => {
-        const { report } = await runScenario(scenario({ maxVersion }), pki.dir);
+        const { report } = await runScenario(scenario({ maxVersion }), fleet.pki.dir);
         assert.equal(report.partial, null);
         assert.equal(counter(report, 'connect.ok'), DEVICES);
         assert.equal(counter(report, 'storm.dropped'), DEVICES);
@@ -112,7 +97,7 @@ describe('TLS session resumption per device on Mosquitto 2 (own-topic ACL)', asy
       { name: 'outage', type: 'storm', maxDurationSec: 20 },
     ];
     const quiet = { ...base, traffic: false, groups: undefined, phases, drainMs: 0 };
-    const { report } = await runScenario(quiet, pki.dir);
+    const { report } = await runScenario(quiet, fleet.pki.dir);
     assert.equal(counter(report, 'reconnect.ok'), DEVICES);
     assert.equal(counter(report, 'tls.resumed'), 0);
     assert.equal(counter(report, 'tls.full'), 2 * DEVICES);
