@@ -11,10 +11,13 @@
  *   then the same preparation with each device's secure context built too;
  * - RSS per connection held by `fleetbench run` with a minted certificate per device
  *   (contexts kept, then released after the handshake) against one shared certificate, each
- *   in its own process against the same Mosquitto (identity-memory.ts);
- * - client CPU per mutual-TLS connect against Mosquitto, TLS 1.2 and 1.3 (connect-cpu.ts):
- *   a secure context per device built before, and a resumed session of the device's own,
- *   against the options given to each connect.
+ *   in its own process (identity-memory.ts);
+ * - client CPU per mutual-TLS connect, TLS 1.2 and 1.3 (connect-cpu.ts): a secure context per
+ *   device built before, and a resumed session of the device's own, against the options given
+ *   to each connect.
+ *
+ * The last two run against one Mosquitto the bench starts for both, on the set's broker
+ * certificate.
  *
  * Writes the set into a temp directory (or `--dir`'s parent) and deletes it afterwards.
  */
@@ -30,7 +33,7 @@ import { readFile } from 'node:fs/promises';
 import { initDeviceSet } from '../src/fleet/device-set.js';
 import { readManifest } from '../src/fleet/manifest.js';
 import { preflightDevices } from '../src/fleet/preflight.js';
-import { startMosquitto } from '../test/helpers/mosquitto.js';
+import { startMosquitto, type RunningMosquitto } from '../test/helpers/mosquitto.js';
 import { measureConnectCpu } from './connect-cpu.js';
 import { measureHeldMemory } from './identity-memory.js';
 import { measureMintPreparation } from './mint-preparation.js';
@@ -73,42 +76,35 @@ async function baselineCheckRate(manifest: string, caFile: string): Promise<numb
   return rows.length / ((performance.now() - started) / 1000);
 }
 
+/** Client CPU per mutual-TLS connect to `broker`, TLS 1.2 and 1.3. */
 async function connectRows(
-  layout: { caCert: string; serverCert: string; serverKey: string },
+  broker: RunningMosquitto,
+  caCert: string,
   devices: Awaited<ReturnType<typeof readManifest>>,
 ): Promise<string[][]> {
-  const broker = await startMosquitto({
-    caFile: layout.caCert,
-    certFile: layout.serverCert,
-    keyFile: layout.serverKey,
-  });
-  try {
-    const caPem = await readFile(layout.caCert, 'utf8');
-    const rows: string[][] = [];
-    for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
-      const c = await measureConnectCpu(broker, caPem, devices, version);
-      const ms = (v: number) => `${v.toFixed(2)} ms`;
-      const base = `${ms(c.perConnectOptionsMs)} (cert/key options per connect)`;
-      rows.push(
-        [
-          `${version} connect CPU, cached per-device context`,
-          ms(c.cachedContextMs),
-          base,
-          `${(c.cachedContextMs / c.perConnectOptionsMs).toFixed(2)}x`,
-        ],
-        [`${version} per-device context, built once before`, ms(c.contextBuildMs), '-', '-'],
-        [
-          `${version} resumed reconnect, own session (${c.resumed}/${c.devices} resumed)`,
-          ms(c.resumedMs),
-          base,
-          `${(c.resumedMs / c.perConnectOptionsMs).toFixed(2)}x`,
-        ],
-      );
-    }
-    return rows;
-  } finally {
-    await broker.stop();
+  const caPem = await readFile(caCert, 'utf8');
+  const rows: string[][] = [];
+  for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+    const c = await measureConnectCpu(broker, caPem, devices, version);
+    const ms = (v: number) => `${v.toFixed(2)} ms`;
+    const base = `${ms(c.perConnectOptionsMs)} (cert/key options per connect)`;
+    rows.push(
+      [
+        `${version} connect CPU, cached per-device context`,
+        ms(c.cachedContextMs),
+        base,
+        `${(c.cachedContextMs / c.perConnectOptionsMs).toFixed(2)}x`,
+      ],
+      [`${version} per-device context, built once before`, ms(c.contextBuildMs), '-', '-'],
+      [
+        `${version} resumed reconnect, own session (${c.resumed}/${c.devices} resumed)`,
+        ms(c.resumedMs),
+        base,
+        `${(c.resumedMs / c.perConnectOptionsMs).toFixed(2)}x`,
+      ],
+    );
   }
+  return rows;
 }
 
 /**
@@ -128,9 +124,11 @@ async function mintRows(
     log(`mint preparation${contexts ? ' + contexts' : ''}: ${perSec.toFixed(0)}/s`);
     rows.push([
       contexts
-        ? `identity.mint preparation of ${devices}: minted + secure context each (${threads} workers)`
+        ? `identity.mint preparation of ${devices}: minted + secure context each ` +
+          `(${threads} workers)`
         : `identity.mint of ${devices} devices in memory, no files (${threads} workers)`,
-      `${perSec.toFixed(0)} devices/s, ${(m.wallMs / 1000).toFixed(1)} s, ${(m.cpuMs / m.minted).toFixed(2)} ms CPU each`,
+      `${perSec.toFixed(0)} devices/s, ${(m.wallMs / 1000).toFixed(1)} s, ` +
+        `${(m.cpuMs / m.minted).toFixed(2)} ms CPU each`,
       `${filesRate.toFixed(0)} certs/s (certs init, files, this run)`,
       `${(perSec / filesRate).toFixed(2)}x`,
     ]);
@@ -140,11 +138,44 @@ async function mintRows(
 
 /**
  * RSS per held connection of `fleetbench run` with a minted certificate per device (contexts
- * kept, and released after the handshake) against one shared certificate, same Mosquitto.
+ * kept, and released after the handshake) against one shared certificate, same broker.
  */
 async function memoryRows(
-  layout: { dir: string; caCert: string; caKey: string; serverCert: string; serverKey: string },
+  broker: RunningMosquitto,
+  layout: { dir: string; caCert: string; caKey: string },
   devices: number,
+): Promise<string[][]> {
+  const held = await measureHeldMemory({
+    target: broker.url,
+    certsDir: layout.dir,
+    caCert: layout.caCert,
+    caKey: layout.caKey,
+    devices,
+  });
+  const shared = held.find((h) => h.way === 'shared');
+  if (shared === undefined) return [];
+  const kb = (v: number) => `${v.toFixed(1)} KB`;
+  return held
+    .filter((h) => h !== shared)
+    .map((h) => [
+      `RSS per held connection, own minted certificate, ` +
+        `contexts: ${h.way === 'mint-keep' ? 'keep' : 'release'} ` +
+        `(${h.connected}/${h.devices} held)`,
+      `${kb(h.rssPerDeviceKb)}, +${kb(h.rssPerDeviceKb - shared.rssPerDeviceKb)} ` +
+        `(target <= +10 KB)`,
+      `${kb(shared.rssPerDeviceKb)} (one shared certificate, ${shared.connected} held, this run)`,
+      `${(h.rssPerDeviceKb / shared.rssPerDeviceKb).toFixed(2)}x`,
+    ]);
+}
+
+/**
+ * The figures measured against a broker: connect CPU, then held memory, both against one
+ * Mosquitto (a mutual-TLS listener on the set's broker certificate) started for them.
+ */
+async function brokerRows(
+  layout: { dir: string; caCert: string; caKey: string; serverCert: string; serverKey: string },
+  connectDevices: Awaited<ReturnType<typeof readManifest>>,
+  memoryDevices: number,
 ): Promise<string[][]> {
   const broker = await startMosquitto({
     caFile: layout.caCert,
@@ -152,24 +183,9 @@ async function memoryRows(
     keyFile: layout.serverKey,
   });
   try {
-    const held = await measureHeldMemory({
-      target: broker.url,
-      certsDir: layout.dir,
-      caCert: layout.caCert,
-      caKey: layout.caKey,
-      devices,
-    });
-    const shared = held.find((h) => h.way === 'shared');
-    if (shared === undefined) return [];
-    const kb = (v: number) => `${v.toFixed(1)} KB`;
-    return held
-      .filter((h) => h !== shared)
-      .map((h) => [
-        `RSS per held connection, own minted certificate, contexts: ${h.way === 'mint-keep' ? 'keep' : 'release'} (${h.connected}/${h.devices} held)`,
-        `${kb(h.rssPerDeviceKb)}, +${kb(h.rssPerDeviceKb - shared.rssPerDeviceKb)} (target <= +10 KB)`,
-        `${kb(shared.rssPerDeviceKb)} (one shared certificate, ${shared.connected} held, this run)`,
-        `${(h.rssPerDeviceKb / shared.rssPerDeviceKb).toFixed(2)}x`,
-      ]);
+    const connect = await connectRows(broker, layout.caCert, connectDevices);
+    const memory = await memoryRows(broker, layout, memoryDevices);
+    return [...connect, ...memory];
   } finally {
     await broker.stop();
   }
@@ -215,8 +231,8 @@ async function main(): Promise<void> {
       ],
     ];
     rows.push(...(await mintRows(set.layout, devices, set.threads, rate)));
-    rows.push(...(await connectRows(set.layout, devicesToCheck.slice(0, CONNECT_DEVICES))));
-    rows.push(...(await memoryRows(set.layout, Number(values['memory-devices']))));
+    const connectDevices = devicesToCheck.slice(0, CONNECT_DEVICES);
+    rows.push(...(await brokerRows(set.layout, connectDevices, Number(values['memory-devices']))));
     process.stdout.write(`${rows.map((r) => r.join(' | ')).join('\n')}\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });
