@@ -147,11 +147,14 @@ function round(n: number): string {
 export const SATURATED_SHARE = 0.5;
 
 /**
- * The load generator's saturation over a step, in words, or null: a worker saturated for most
- * of the step, not one interval's hiccup (on a shared machine a 60 ms scheduling delay is
- * common, and would otherwise end every search of short steps).
+ * The load generator's saturation over a step, in words, or null: a worker saturated for more
+ * than {@link SATURATED_SHARE} of the step's sampled time, not one interval's hiccup (on a
+ * shared machine a 60 ms scheduling delay is common, and would otherwise end every search of
+ * short steps).
+ *
+ * @param health the step run's self-monitoring (its workers' `saturatedMs` and `sampledMs`).
  */
-function stepSaturation(health: LoadGeneratorHealth): string | null {
+export function stepSaturation(health: LoadGeneratorHealth): string | null {
   const share = (w: LoadGeneratorHealth['workers'][number]) =>
     (w.saturatedMs ?? 0) / Math.max(1, w.sampledMs ?? 0);
   const hit = health.workers.filter((w) => share(w) > SATURATED_SHARE);

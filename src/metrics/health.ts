@@ -12,7 +12,8 @@ export interface WorkerHealth {
   intervalMs: number;
   /**
    * Event-loop delay over the interval, ms: how late a 10 ms timer fired
-   * (perf_hooks.monitorEventLoopDelay); p99 and max. 0 when nothing was sampled.
+   * (perf_hooks.monitorEventLoopDelay); p99 and max. 0 when nothing was sampled. A block of the
+   * loop counts for its time: the p99 is at least the longest block minus 1% of the interval.
    */
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;

@@ -170,16 +170,13 @@ describe('capacity search: a broker limit, a saturated load generator', () => {
       const c = capacityOf(report);
       assert.equal(c.steps.length, 1, 'the stalled step ends the search');
       assert.equal(c.sustainedRatePerSec, null);
-      // TODO: about one run in five the stalled interval is not counted as saturated for most of
-      // the step, and the step reads slo-broken (the broker is blamed); the share of saturated
-      // time over a step needs a look. Until then, a saturated verdict must say who and why.
-      const verdict = c.steps[0]?.verdict;
-      assert.ok(verdict === 'saturated' || verdict === 'slo-broken', `verdict ${verdict}`);
-      if (verdict === 'saturated') {
-        assert.match(c.steps[0]?.reason ?? '', /worker 0 for \d+% of the step/);
-        assert.equal(c.limitedBy, 'load-generator');
-        assert.match(c.summary, /load generator was saturated/);
-      }
+      // The stall is counted in the interval it ends in, whichever of the worker's timers runs
+      // first after it (test/unit/capacity-saturation.test.ts forces the worse order).
+      const first = c.steps[0] ?? assert.fail('no step');
+      assert.equal(first.verdict, 'saturated', `${first.verdict}: ${first.reason}`);
+      assert.match(first.reason, /worker 0 for \d+% of the step/);
+      assert.equal(c.limitedBy, 'load-generator');
+      assert.match(c.summary, /load generator was saturated/);
       assert.deepEqual(
         report.phases?.map((p) => p.name),
         ['step1-connect', 'step1-measure'],
