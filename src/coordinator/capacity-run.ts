@@ -6,6 +6,7 @@
 import { FleetbenchError } from '../errors.js';
 import type { CapacityResult, CapacityStep } from '../report/capacity.js';
 import type { KernelTcpCounters } from '../report/document.js';
+import { addKernelCounters } from '../report/merge-kernel.js';
 import { capacityStepPlan, type CapacityPlan } from '../scenario/capacity.js';
 import type { Plan } from '../scenario/plan.js';
 import { usesTls } from '../scenario/transport.js';
@@ -115,20 +116,8 @@ function combine(plan: Plan, capacity: CapacityPlan, runs: StepRun[]): CapacityR
   return {
     plan: { ...plan, phases },
     outcome,
-    kernel: sumKernel(steps),
+    kernel: addKernelCounters(steps.map((s) => s.kernel)),
     capacity: capacityResult(plan, capacity, steps),
-  };
-}
-
-function sumKernel(steps: CapacityStep[]): KernelTcpCounters | undefined {
-  const all = steps.flatMap((s) => (s.kernel === undefined ? [] : [s.kernel]));
-  if (all.length === 0) return undefined;
-  const sum = (k: keyof KernelTcpCounters) => all.reduce((n, c) => n + c[k], 0);
-  return {
-    listenOverflows: sum('listenOverflows'),
-    listenDrops: sum('listenDrops'),
-    synRetrans: sum('synRetrans'),
-    retransSegs: sum('retransSegs'),
   };
 }
 

@@ -15,12 +15,14 @@ import { buildReport } from './build-report.js';
 import {
   type FailureSample,
   type HostInfo,
+  type KernelTcpCounters,
   type MergedSource,
   type PhaseInput,
   type ReportDocument,
   type ThresholdVerdict,
 } from './document.js';
 import { clockOrigin, clockShift, shiftSnapshot } from './merge-clock.js';
+import { mergedKernel, type KernelReading } from './merge-kernel.js';
 import { checkOneRun, refusal } from './merge-runs.js';
 import { bare, mergePhases, mergeTimeSeries, type ShiftedReport } from './merge-series.js';
 import type { RunIdentity } from './run-identity.js';
@@ -75,7 +77,7 @@ export function mergeReports(
     shards.map((s) => shiftSnapshot(bare(s.report.metrics), s.shiftNs)),
   );
   const timeSeries = mergeTimeSeries(shards);
-  const phases = mergePhases(shards, BigInt(metrics.startNs));
+  const phases = withPhaseKernels(mergePhases(shards, BigInt(metrics.startNs)), shards);
   const startedMs = Math.min(...inputs.map((i) => Date.parse(i.report.startedAt)));
   const endedMs = Math.max(...inputs.map((i) => Date.parse(i.report.endedAt)));
   const durationMs = endedMs - startedMs;
@@ -96,6 +98,10 @@ export function mergeReports(
     failures: mergeFailureSamples(inputs.map((i) => i.report.failures)),
     phases,
     ...(thresholds === undefined ? {} : { thresholds }),
+    ...optional(
+      'kernel',
+      mergedKernel(inputs.map((i) => kernelReading(i.report, i.report.kernel))),
+    ),
     ...optional('accounting', accountingVerdict(metrics.counters)),
     ...optional('loadGenerator', mergedHealth(sorted.map((s) => s.report.loadGenerator))),
     ...(timeSeries === undefined ? {} : { timeSeries }),
@@ -139,6 +145,25 @@ function mergedHost(hosts: readonly HostInfo[]): HostInfo {
     cpus: distinct.reduce((n, h) => n + h.cpus, 0),
     memoryBytes: distinct.reduce((n, h) => n + h.memoryBytes, 0),
   };
+}
+
+function kernelReading(r: ReportDocument, kernel: KernelTcpCounters | undefined): KernelReading {
+  return { hostname: r.host.hostname, kernel };
+}
+
+/** The merged phases, each with the shards' kernel counters of that phase merged. */
+function withPhaseKernels(phases: PhaseInput[], shards: readonly ShiftedReport[]): PhaseInput[] {
+  // mergePhases keeps phase index i when some shard has it: the same indices, in order.
+  const count = Math.max(0, ...shards.map((s) => s.report.phases?.length ?? 0));
+  const indices = [...Array(count).keys()].filter((i) =>
+    shards.some((s) => s.report.phases?.[i] !== undefined),
+  );
+  return phases.map((phase, k) => {
+    const i = indices[k] ?? -1;
+    const readings = shards.map((s) => kernelReading(s.report, s.report.phases?.[i]?.kernel));
+    const kernel = mergedKernel(readings);
+    return kernel === undefined ? phase : { ...phase, kernel };
+  });
 }
 
 function mergedPartial(inputs: readonly MergeInput[], run: RunIdentity): ReportDocument['partial'] {
