@@ -25,6 +25,8 @@ export interface LocalShardsOptions {
   shards: number;
   /** Options every child gets besides `--shard`, `--run-id`, `--start-at` and `--out`. */
   childArgs: string[];
+  /** Options only shard `index` gets (its own metrics port); default none. */
+  shardArgs?: (index: number) => string[];
   runId: string;
   /** The agreed start every child waits for. */
   startAt: Date;
@@ -116,6 +118,7 @@ function startShard(o: LocalShardsOptions, index: number): RunningShard {
     'run',
     o.scenario,
     ...o.childArgs,
+    ...(o.shardArgs?.(index) ?? []),
     ...['--shard', `${index}/${o.shards}`, '--run-id', o.runId],
     ...['--start-at', o.startAt.toISOString(), '--out', outDir],
   ];

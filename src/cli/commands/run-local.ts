@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { startBrokerThread } from '../../broker/broker-thread.js';
 import type { EmbeddedBroker } from '../../broker/embedded-broker.js';
 import { isLoopback } from '../../coordinator/kernel-counters.js';
+import { loopbackBindAddress } from '../../coordinator/metrics-endpoint.js';
 import { resolveRunId } from '../../coordinator/run-id.js';
 import { certsLayout, ensureDefaultCerts } from '../../fleet/certs-init.js';
 import { ExitCode, FleetbenchError, formatError } from '../../errors.js';
@@ -22,7 +23,7 @@ import { shardPlan } from '../../scenario/shard.js';
 import { listenForInterrupts } from '../interrupts.js';
 import { stderrLogger } from '../output.js';
 import type { ShardSettings } from '../shard-options.js';
-import type { RunArgs } from './run.js';
+import { checkLinger, type RunArgs } from './run.js';
 
 /** Time the shards get to start and prepare before the agreed start, without --start-at, ms. */
 export const LOCAL_START_DELAY_MS = 10_000;
@@ -46,6 +47,7 @@ export async function runLocal(
     resolveRunId(shardPlan(plan, { index: 0, count: n }), undefined, startAt, startAt).id;
   const runDir = path.join(args.out, `${plan.name}-${runId}`);
   const sources = ownSourceAddresses(plan, args, n);
+  const metrics = shardMetrics(args, n);
   const childArgs = (target: string | undefined) => [
     ...['--certs', path.resolve(args.certs)],
     ...(target === undefined ? [] : ['--target', target]),
@@ -62,12 +64,14 @@ export async function runLocal(
   ];
   const what =
     `${n} shard processes of ${plan.devices} devices, run ${runId}, start at ` +
-    `${startAt.toISOString()}, reports under ${runDir}`;
+    `${startAt.toISOString()}, reports under ${runDir}` +
+    (metrics === null ? '' : `, ${describeShardMetrics(metrics, n)}`);
   if (args['dry-run']) {
+    const own = metrics === null ? '' : ` ${shownMetricsArgs(metrics)}`;
     process.stdout.write(
       `local shards: ${what}\n  each: fleetbench run ${args.scenario} ` +
-        `${childArgs(args.target).join(' ')} --shard i/${n} --start-at ${startAt.toISOString()}\n` +
-        'dry run: nothing was started\n',
+        `${childArgs(args.target).join(' ')}${own} --shard i/${n} ` +
+        `--start-at ${startAt.toISOString()}\ndry run: nothing was started\n`,
     );
     return;
   }
@@ -84,6 +88,7 @@ export async function runLocal(
       scenario: args.scenario,
       shards: n,
       childArgs: childArgs(broker === null ? args.target : `mqtts://${broker.host}:${broker.port}`),
+      shardArgs: metrics === null ? undefined : (i) => shardMetricsArgs(metrics, i),
       runId,
       startAt,
       runDir,
@@ -158,6 +163,63 @@ function ownSourceAddresses(plan: Plan, args: RunArgs, n: number): string | unde
   const loopback = plan.target.kind === 'embedded' || plan.targets.every((t) => isLoopback(t.host));
   if (plan.sourceAddresses.length > 0 || !loopback || n < 2 || n > 254) return undefined;
   return `127.0.0.2-127.0.0.${n + 1}`;
+}
+
+/** The metrics endpoint every shard serves (`--metrics-port`, host, linger). */
+export interface ShardMetrics {
+  /** 0: each shard picks a free port and prints it; else shard i serves on `port + i`. */
+  port: number;
+  host: string;
+  lingerSec: number;
+}
+
+/**
+ * The shards' metrics endpoint from `--metrics-port`, `--metrics-host` and `--metrics-linger`,
+ * checked once here rather than n times by the shards; null without `--metrics-port`.
+ *
+ * @throws FleetbenchError `E_USAGE` for a bad port, host or linger, or a last shard's port past
+ *   65535.
+ */
+export function shardMetrics(args: RunArgs, n: number): ShardMetrics | null {
+  const port = args['metrics-port'];
+  if (port === undefined) return null;
+  const host = loopbackBindAddress(args['metrics-host']);
+  const lingerSec = checkLinger(args['metrics-linger']);
+  const last = port + n - 1;
+  if (!Number.isInteger(port) || port < 0 || (port > 0 && last > 65535)) {
+    const range = last > 65535 ? ` (shard ${n - 1} would get ${last})` : '';
+    throw new FleetbenchError(
+      'E_USAGE',
+      `--metrics-port must be 0..${65536 - n} with --local-shards ${n} (got ${port})${range}`,
+      {
+        hint: 'shard i serves on --metrics-port + i; or give 0 to let each shard pick a free port',
+      },
+    );
+  }
+  return { port, host, lingerSec };
+}
+
+/** The options shard `index` gets for its endpoint. */
+export function shardMetricsArgs(m: ShardMetrics, index: number): string[] {
+  return [
+    ...['--metrics-port', String(m.port === 0 ? 0 : m.port + index)],
+    ...['--metrics-host', m.host],
+    ...(m.lingerSec > 0 ? ['--metrics-linger', String(m.lingerSec)] : []),
+  ];
+}
+
+/** A shard's endpoint options as the dry run shows them: `--metrics-port N+i` for shard i. */
+function shownMetricsArgs(m: ShardMetrics): string {
+  const args = shardMetricsArgs(m, 0);
+  if (m.port > 0) args[1] = `${m.port}+i`;
+  return args.join(' ');
+}
+
+function describeShardMetrics(m: ShardMetrics, n: number): string {
+  if (m.port === 0) return 'a metrics endpoint per shard on a free port (each prints it)';
+  return n === 1
+    ? `metrics endpoint on ${m.host}:${m.port}`
+    : `metrics endpoints on ${m.host}:${m.port}-${m.port + n - 1} (shard i on ${m.port} + i)`;
 }
 
 /** `--workers`, the scenario's, or the cores shared among the shards (at least 1 each). */

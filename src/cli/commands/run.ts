@@ -186,7 +186,12 @@ export function runCommand(setExit: (code: number) => void): CommandModule<objec
   };
 }
 
-function checkLinger(sec: number): number {
+/**
+ * `--metrics-linger`, checked: seconds, 0..3600.
+ *
+ * @throws FleetbenchError `E_USAGE` outside that range.
+ */
+export function checkLinger(sec: number): number {
   if (Number.isFinite(sec) && sec >= 0 && sec <= 3600) return sec;
   throw new FleetbenchError('E_USAGE', `--metrics-linger must be 0..3600 s (got ${sec})`, {
     hint: 'give the seconds to keep serving the final metrics, for a last scrape (0: none)',
