@@ -2,15 +2,24 @@
  * The clients the bench compares, behind one small interface: the bare node:tls floor with
  * hand-written MQTT packets, plain MQTT.js, and fleetbench's own client path. Every kind gets
  * the same shared secure context, so the figures differ only by the client's own cost.
+ *
+ * All three speak MQTT through the same mqtt-packet, loaded first through fleetbench's packet
+ * layer (its debug calls silenced, as in a run's worker threads), so no client gains or loses
+ * by that alone.
  */
 
+import { generate, packetDebugSilenced, parser } from '../src/client/packet-layer.js';
 import tls from 'node:tls';
 import mqtt from 'mqtt';
-import { generate, parser, type Packet } from 'mqtt-packet';
+import type { Packet } from 'mqtt-packet';
 import { connectDevice } from '../src/client/device-connection.js';
 import { recordHandshake } from '../src/worker/device-sessions.js';
 import type { MetricsRecorder } from '../src/metrics/recorder.js';
 import type { BenchTarget, ClientKind } from './protocol.js';
+
+if (!packetDebugSilenced) {
+  process.emitWarning('mqtt-packet was loaded before the packet layer: its debug calls cost CPU');
+}
 
 /** One connected device, whatever the client. */
 export interface BenchClient {

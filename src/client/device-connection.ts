@@ -5,37 +5,19 @@
  * on MQTT.js's packet layer (lean-mqtt.ts).
  */
 
-import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { usesTls, usesWebSocket, type TargetScheme } from '../scenario/transport.js';
 import type { FailureCategory } from '../worker/protocol.js';
 import type { IPublishPacket } from 'mqtt-packet';
 import { LeanMqttClient, type LeanPublishOptions, type LeanWill } from './lean-mqtt.js';
-import { lookupHost } from './lookup.js';
+import { httpAnswerMessage, openSocket, type SocketOptions } from './open-socket.js';
 import { describeHandshake, type TlsHandshake } from './tls-handshake.js';
 import { openTransport, type WebSocketOptions } from './transport-socket.js';
 
 /** Everything needed to connect one device. */
-export interface DeviceConnectOptions {
-  /** The transport, by its URL scheme: `mqtts`, `wss`, `mqtt` or `ws`. */
-  protocol: TargetScheme;
-  host: string;
-  port: number;
+export interface DeviceConnectOptions extends SocketOptions {
   /** Path and subprotocol of the upgrade; required for `wss` and `ws`. */
   webSocket?: WebSocketOptions;
-  /** Prepared once per certificate: building one per connection costs ~1 ms of CPU. */
-  secureContext?: tls.SecureContext;
-  /** SNI name and the name checked in the broker's certificate. */
-  servername: string;
-  /** Skip the host-name check (the chain is still verified). */
-  insecure: boolean;
-  /** Used only without `secureContext`: Node takes the version range from a given context. */
-  minVersion: tls.SecureVersion;
-  maxVersion: tls.SecureVersion;
-  /** The device's own TLS session from an earlier connection, offered for resumption. */
-  session?: Buffer;
-  /** Called with every session the broker issues (TLS 1.3 tickets come after the handshake). */
-  onSession?: (session: Buffer) => void;
   clientId: string;
   username: string;
   mqttVersion: 4 | 5;
@@ -43,8 +25,6 @@ export interface DeviceConnectOptions {
   clean: boolean;
   /** Socket start to CONNACK, ms. */
   connectTimeoutMs: number;
-  /** Source address to bind (for a source-address pool). */
-  localAddress?: string;
   /** MQTT 5: session expiry interval sent on CONNECT, s. Default: none (the broker's 0). */
   sessionExpirySec?: number;
   /** The device's last will, published by the broker when the connection ends abruptly. */
@@ -172,72 +152,6 @@ export function classifySocketError(
   if (/^ERR_(SSL|TLS)_|CERT|SELF_SIGNED|UNABLE_TO_/.test(code)) return 'tls';
   if (stage === 'mqtt') return 'closed';
   return stage;
-}
-
-/**
- * An MQTT device talking to a WebSocket listener gets an HTTP error page back: say so and
- * name the scheme to use, rather than report a malformed packet.
- */
-export function httpAnswerMessage(chunk: Buffer): string | null {
-  if (!chunk.subarray(0, 5).equals(Buffer.from('HTTP/'))) return null;
-  const status = (chunk.toString('latin1').split('\r\n')[0] ?? '').slice(0, 60);
-  return (
-    `the broker answered in HTTP ("${status}"): this port is a WebSocket listener; ` +
-    'connect with wss:// (or ws://) and its path, e.g. wss://host:port/mqtt'
-  );
-}
-
-const skipIdentityCheck = (): undefined => undefined;
-const identityChecks = new Map<
-  string,
-  (host: string, cert: tls.PeerCertificate) => Error | undefined
->();
-
-/**
- * The check of the broker's name, one function per name: a closure per socket would keep the
- * device's whole options object alive for as long as the connection is held.
- */
-function identityCheckFor(servername: string) {
-  let check = identityChecks.get(servername);
-  if (check === undefined) {
-    check = (_host, cert) => tls.checkServerIdentity(servername, cert);
-    identityChecks.set(servername, check);
-  }
-  return check;
-}
-
-/**
- * Opens the device's TCP or TLS socket (the one under a WebSocket too), verifying the broker's
- * certificate unless insecure.
- */
-export function openSocket(o: Omit<DeviceConnectOptions, 'clientId' | 'username'>): net.Socket {
-  if (!usesTls(o.protocol)) {
-    return net.connect({
-      host: o.host,
-      port: o.port,
-      localAddress: o.localAddress,
-      lookup: lookupHost,
-      noDelay: true,
-    });
-  }
-  // localAddress is passed on to net.connect; @types/node leaves it out of ConnectionOptions.
-  const socket = tls.connect({
-    host: o.host,
-    port: o.port,
-    lookup: lookupHost,
-    secureContext: o.secureContext,
-    servername: net.isIP(o.servername) ? undefined : o.servername,
-    minVersion: o.minVersion,
-    maxVersion: o.maxVersion,
-    ...({ localAddress: o.localAddress } as tls.ConnectionOptions),
-    rejectUnauthorized: true,
-    checkServerIdentity: o.insecure ? skipIdentityCheck : identityCheckFor(o.servername),
-    ...(o.session === undefined ? {} : { session: o.session }),
-  });
-  if (o.onSession !== undefined) socket.on('session', o.onSession);
-  // TLS client sockets ignore the `noDelay` option; without this Nagle adds ~44 ms per CONNACK.
-  socket.setNoDelay(true);
-  return socket;
 }
 
 /** The instants of a connect as they happen, `process.hrtime.bigint()` ns (0n: not yet). */

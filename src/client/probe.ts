@@ -10,7 +10,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { usesTls, usesWebSocket } from '../scenario/transport.js';
 import type { GroupConnectOptions } from './connect-options.js';
-import { describeSocketError, httpAnswerMessage, openSocket } from './device-connection.js';
+import { describeSocketError } from './device-connection.js';
+import { httpAnswerMessage, openSocket } from './open-socket.js';
 import { openTransport } from './transport-socket.js';
 
 /** How far the probe got and why it stopped. */

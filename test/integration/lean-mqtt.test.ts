@@ -14,10 +14,10 @@ import type { IPublishPacket } from 'mqtt-packet';
 import {
   ConnectFailure,
   connectDevice,
-  openSocket,
   type DeviceConnectOptions,
   type DeviceConnection,
 } from '../../src/client/device-connection.js';
+import { openSocket } from '../../src/client/open-socket.js';
 import { LeanMqttClient } from '../../src/client/lean-mqtt.js';
 import { haveMosquitto, startMosquitto, type RunningMosquitto } from '../helpers/mosquitto.js';
 import { makeTestPki, type TestPki } from '../helpers/pki.js';
@@ -224,7 +224,7 @@ describe('the lean MQTT client against Mosquitto 2', { skip }, () => {
   test('MQTT 5 user properties: CONNECT with them is accepted, PUBLISH delivers them', async () => {
     const props = { site: 'lab', fleet: 'fb' };
     const publisher = await connect('fb-props-pub', { mqttVersion: 5, userProperties: props });
-    const socket = openSocket({ ...base, mqttVersion: 5 });
+    const socket = openSocket(base);
     const raw = new LeanMqttClient(socket, {
       ...{ clientId: 'fb-props-sub', username: 'x', protocolVersion: 5, keepalive: 30 },
       clean: true,
