@@ -8,12 +8,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { FleetbenchError } from '../src/errors.js';
+import { ExitCode, FleetbenchError } from '../src/errors.js';
 import type { CertsLayout } from '../src/fleet/certs-init.js';
 import type { ReportDocument } from '../src/report/document.js';
 import { mergeReports } from '../src/report/merge-reports.js';
 import { readReport } from '../src/report/read-report.js';
 import { startBrokers, stopBrokers } from './brokers.js';
+import { endpointOf, holdThenStop } from './scale-hold.js';
 import { memAvailableBytes, ProcSampler } from './scale-sampler.js';
 import type { ScaleOptions } from './scale-options.js';
 
@@ -121,7 +122,8 @@ async function writeScenario(dir: string, o: ScaleOptions, c: CaseSpec, urls: st
     traffic: false,
     phases: [
       { name: 'ramp', type: 'ramp' },
-      { name: 'hold', type: 'hold', durationSec: o.holdSec },
+      // Ended by the probe (scale-hold.ts) once every shard has held for --hold-sec.
+      { name: 'hold', type: 'hold', durationSec: o.timeoutSec },
     ],
     drainMs: 1000,
   };
@@ -143,7 +145,8 @@ function startShard(args: string[], log: (line: string) => void, i: number): Chi
     tail = (tail + d.toString()).slice(-4000);
   });
   child.once('exit', (code) => {
-    if (code !== 0)
+    // 130: stopped by the probe's SIGINT at the end of the hold, as planned.
+    if (code !== 0 && code !== ExitCode.interrupted)
       log(`shard ${i} exited with ${code}: ${tail.split('\n').slice(-6).join(' | ')}`);
   });
   return child;
@@ -202,6 +205,7 @@ export async function runScaleCase(
       startShard(
         [
           ...['run', scenario, '--quiet', '--certs', layout.dir, '--out', outDir],
+          ...['--metrics-port', '0'],
           ...(c.shards > 1 ? ['--shard', `${i}/${c.shards}`, '--run-id', runId] : []),
         ],
         log,
@@ -212,7 +216,18 @@ export async function runScaleCase(
     sampler.start([...pids, ...brokers.map((b) => b.pid)]);
     log(`${c.name}: ${c.devices} devices, ${c.shards} shard(s) (pids ${pids.join(', ')})`);
     const deadline = t0 + o.timeoutSec * 1000;
-    const exitCodes = await awaitShards(children, deadline, o.minFreeGib * 2 ** 30 * 0.5, log);
+    const exits = awaitShards(children, deadline, o.minFreeGib * 2 ** 30 * 0.5, log);
+    const urls = await Promise.all(children.map(endpointOf)).catch(() => null);
+    if (urls !== null) {
+      const polled = await holdThenStop(children, urls, {
+        devices: c.devices,
+        holdMs: o.holdSec * 1000,
+        everyMs: 2000,
+        log: (line) => log(`${c.name}: ${line}`),
+      });
+      log(`${c.name}: most connected at one poll of the endpoints: ${polled}`);
+    }
+    const exitCodes = await exits;
     sampler.stop();
     const files = (await readdir(outDir)).filter((f) => f.endsWith('.json')).sort();
     const reports = await Promise.all(files.map((f) => readReport(join(outDir, f))));

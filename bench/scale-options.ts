@@ -20,7 +20,7 @@ export interface ScaleOptions {
   inFlight: number;
   /** Worker threads per shard. Default 1. */
   workers: number;
-  /** Time every device stays connected after the ramp, s. Default 20. */
+  /** Time the whole fleet stays connected once every shard has ended its ramp, s. Default 20. */
   holdSec: number;
   /** Longest the probe may take, s; past it the shards are stopped (SIGINT). Default 1500. */
   timeoutSec: number;

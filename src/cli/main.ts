@@ -42,12 +42,28 @@ async function main(argv: string[]): Promise<number> {
   return exitCode;
 }
 
-main(hideBin(process.argv)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`${formatError(err)}\n`);
-    process.exitCode = exitCodeFor(err);
-  },
-);
+/** How long the process may stay up once a command has finished, ms. */
+const EXIT_GRACE_MS = 10_000;
+
+/**
+ * Once a command has finished, its report written and its output flushed, nothing should keep
+ * the process alive. If something does (at scale, a run ended at once left its worker threads'
+ * sockets closing for over 30 s), the process exits anyway after a grace period, naming what
+ * was still open. The timer itself never keeps the process up.
+ */
+function exitWhenDone(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => {
+    const open = process.getActiveResourcesInfo().filter((r) => r !== 'Timeout');
+    process.stderr.write(
+      `warning: still running ${EXIT_GRACE_MS / 1000} s after the command finished ` +
+        `(open: ${open.join(', ') || 'none'}): exiting\n`,
+    );
+    process.exit(code);
+  }, EXIT_GRACE_MS).unref();
+}
+
+main(hideBin(process.argv)).then(exitWhenDone, (err: unknown) => {
+  process.stderr.write(`${formatError(err)}\n`);
+  exitWhenDone(exitCodeFor(err));
+});

@@ -33,8 +33,15 @@ import { brokenAbortRule } from './thresholds.js';
 import { TimeSeriesCollector } from './time-series.js';
 import { WorkerTally } from './worker-tally.js';
 
-/** How long stopped workers get to drain and disconnect before they are ended, ms. */
-export const GRACEFUL_STOP_MS = 10_000;
+/**
+ * How long stopped workers get to drain and disconnect before they are ended, ms: 10 s, plus
+ * 1 ms per device of this process, since every device sends DISCONNECT and closes its TLS
+ * socket. At scale, 16,667 devices of one shard took over 10 s to disconnect with five other
+ * shards on the same two cores, and ending them at once loses the per-phase metrics.
+ */
+export function gracefulStopMs(devices: number): number {
+  return 10_000 + Math.max(0, devices);
+}
 
 /** Options of {@link runFleet}. */
 export interface FleetRunOptions {
@@ -148,7 +155,10 @@ export async function runFleet(
     if (m.type === 'snapshot') series.accept(m.workerId, m.snapshot);
   };
   tasks.forEach((t) => t.begin(String(startAtNs)));
-  const stop = new StopControl(tracker, o.logger, (reason) => tasks.forEach((t) => t.stop(reason)));
+  const graceMs = gracefulStopMs(plan.shard.devices);
+  const stop = new StopControl(tracker, o.logger, graceMs, (reason) =>
+    tasks.forEach((t) => t.stop(reason)),
+  );
   stop.onForce(() => void pool.terminate());
   const unlisten = stop.listen(o.signal, o.forceSignal);
   let abortedBy: string | null = null;
@@ -200,7 +210,7 @@ export async function runFleet(
     return tally.resultOf(i, stop.reason ?? 'failed');
   });
   if (stop.timedOut) {
-    warnings.push(`workers did not stop within ${GRACEFUL_STOP_MS} ms and were ended`);
+    warnings.push(`workers did not stop within ${graceMs} ms and were ended`);
   }
   return {
     results,
@@ -246,6 +256,7 @@ class StopControl {
   constructor(
     private readonly tracker: ProgressTracker,
     private readonly log: Logger,
+    private readonly graceMs: number,
     private readonly stopWorkers: (reason: string) => void,
   ) {}
 
@@ -261,9 +272,9 @@ class StopControl {
     this.stopWorkers(reason);
     this.graceTimer = setTimeout(() => {
       this.timedOut = true;
-      this.log.warn(`workers did not stop within ${GRACEFUL_STOP_MS} ms: ending them`);
+      this.log.warn(`workers did not stop within ${this.graceMs} ms: ending them`);
       this.force();
-    }, GRACEFUL_STOP_MS);
+    }, this.graceMs);
   }
 
   /** Ends the worker threads now. A failed worker stays the reason; others get `-at-once`. */

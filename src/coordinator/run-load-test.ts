@@ -49,7 +49,7 @@ export interface RunLoadTestOptions {
   /**
    * Aborting it stops the run gracefully: devices drain and disconnect, the report is marked
    * partial with the abort reason (the CLI uses `interrupted`) and the stage reached. Workers
-   * still busy after 10 s are ended as by `forceSignal`.
+   * still busy after 10 s plus 1 ms per device of this process are ended as by `forceSignal`.
    */
   signal?: AbortSignal;
   /**
