@@ -92,6 +92,11 @@ export class DeviceTraffic {
     );
   }
 
+  /** Whether the current phase publishes. */
+  get publishing(): boolean {
+    return !this.paused;
+  }
+
   /** Publishing goes on (a phase with traffic begins): no turn missed while quiet is owed. */
   resume(nowMs: number): void {
     if (!this.paused) return;

@@ -34,6 +34,11 @@ import { SliceDevices } from './slice-devices.js';
 
 /** The worker's tick: due connects start and due publishes go out at this granularity. */
 const TICK_MS = 5;
+/**
+ * The longest tick of a hold without traffic, ms. Waking every 5 ms to find nothing due was
+ * most of a holding worker's CPU (a V8 profile of 5,000 devices held: 2% of a core).
+ */
+const IDLE_TICK_MS = 50;
 
 export class SliceRun {
   private readonly plan: Plan;
@@ -171,8 +176,15 @@ export class SliceRun {
       this.fleet.startDueConnects(now);
       this.fleet.traffic?.advance(Math.min(now, endMs));
       if (done(now)) return;
-      await sleep(TICK_MS);
+      await sleep(phase.type === 'hold' ? this.holdTickMs(now, endMs) : TICK_MS);
     }
+  }
+
+  /** The next tick of a hold: 5 ms while publishing, else until the next connect or the end. */
+  private holdTickMs(nowMs: number, endMs: number): number {
+    if (this.fleet.traffic?.publishing === true) return TICK_MS;
+    const next = Math.min(this.fleet.connects.peekMs(), endMs);
+    return Math.min(IDLE_TICK_MS, Math.max(TICK_MS, next - nowMs));
   }
 
   private setPublishing(phase: PhasePlan, nowMs: number): void {
