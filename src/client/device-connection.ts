@@ -10,6 +10,7 @@ import { usesTls, usesWebSocket, type TargetScheme } from '../scenario/transport
 import type { FailureCategory } from '../worker/protocol.js';
 import type { IPublishPacket } from 'mqtt-packet';
 import { LeanMqttClient, type LeanPublishOptions, type LeanWill } from './lean-mqtt.js';
+import { localPorts } from './local-ports.js';
 import { httpAnswerMessage, openSocket, type SocketOptions } from './open-socket.js';
 import { describeHandshake, type TlsHandshake } from './tls-handshake.js';
 import { openTransport, type WebSocketOptions } from './transport-socket.js';
@@ -50,6 +51,9 @@ export interface ConnectTimings {
 
 /** Why a connect failed, in the report's categories. */
 export class ConnectFailure extends Error {
+  /** The chosen local port was held by another socket (the connect is then made again). */
+  portTaken = false;
+
   constructor(
     readonly category: FailureCategory,
     message: string,
@@ -192,12 +196,30 @@ class ConnectClock {
  * Connects one device and resolves after its CONNACK, with the phase timings.
  * @throws ConnectFailure with the category (tcp, tls, websocket, refused, timeout, closed)
  */
-export function connectDevice(o: DeviceConnectOptions): Promise<DeviceConnection> {
+export async function connectDevice(o: DeviceConnectOptions): Promise<DeviceConnection> {
+  const address = o.localAddress;
+  const ports = address === undefined || o.localPort !== undefined ? null : localPorts();
+  const port = address === undefined ? undefined : ports?.take(address);
+  if (ports === null || address === undefined || port === undefined) return connectOnce(o);
+  const free = () => ports.release(address, port);
+  try {
+    return await connectOnce({ ...o, localPort: port }, free);
+  } catch (err) {
+    // Another socket holds the port (another process on the address, or a closed connection
+    // of ours still in TIME_WAIT): the kernel picks one instead.
+    if (err instanceof ConnectFailure && err.portTaken) return connectOnce(o);
+    throw err;
+  }
+}
+
+/** One connect attempt; `onClose` is called once the socket has closed, whatever happened. */
+function connectOnce(o: DeviceConnectOptions, onClose?: () => void): Promise<DeviceConnection> {
   return new Promise((resolve, reject) => {
     const clock = new ConnectClock(o.protocol);
     let settled = false;
     const link = openTransport(o, () => openSocket(o));
     const { socket, stream } = link;
+    if (onClose !== undefined) socket.once('close', onClose);
     socket.once('connect', () => (clock.tcp = process.hrtime.bigint()));
     let handshake: TlsHandshake | null = null;
     socket.once('secureConnect', () => {
@@ -247,7 +269,10 @@ export function connectDevice(o: DeviceConnectOptions): Promise<DeviceConnection
         return;
       }
       const category = classifySocketError(err as NodeJS.ErrnoException, stage);
-      fail(new ConnectFailure(category, describeSocketError(err)));
+      const failure = new ConnectFailure(category, describeSocketError(err));
+      failure.portTaken =
+        o.localPort !== undefined && (err.code === 'EADDRINUSE' || err.code === 'EADDRNOTAVAIL');
+      fail(failure);
     });
     client.once('close', () => {
       // With TLS 1.3 the client's handshake ends before the broker has checked the client

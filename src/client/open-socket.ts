@@ -28,6 +28,8 @@ export interface SocketOptions {
   onSession?: (session: Buffer) => void;
   /** Source address to bind (for a source-address pool). */
   localAddress?: string;
+  /** Local port to bind with `localAddress` (see local-ports.ts); default: the kernel's pick. */
+  localPort?: number;
 }
 
 type IdentityCheck = (host: string, cert: tls.PeerCertificate) => Error | undefined;
@@ -72,11 +74,12 @@ export function openSocket(o: SocketOptions): net.Socket {
       host: o.host,
       port: o.port,
       localAddress: o.localAddress,
+      localPort: o.localPort,
       lookup: lookupHost,
       noDelay: true,
     });
   }
-  // localAddress is passed on to net.connect; @types/node leaves it out of ConnectionOptions.
+  // localAddress and localPort are passed on to net.connect; @types/node leaves them out.
   const socket = tls.connect({
     host: o.host,
     port: o.port,
@@ -85,7 +88,7 @@ export function openSocket(o: SocketOptions): net.Socket {
     servername: net.isIP(o.servername) ? undefined : o.servername,
     minVersion: o.minVersion,
     maxVersion: o.maxVersion,
-    ...({ localAddress: o.localAddress } as tls.ConnectionOptions),
+    ...({ localAddress: o.localAddress, localPort: o.localPort } as tls.ConnectionOptions),
     rejectUnauthorized: true,
     checkServerIdentity: o.insecure ? skipIdentityCheck : identityCheckFor(o.servername),
     ...(o.session === undefined ? {} : { session: o.session }),

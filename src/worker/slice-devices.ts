@@ -10,6 +10,7 @@ import {
   refusalReason,
   type DeviceConnection,
 } from '../client/device-connection.js';
+import { chooseLocalPorts, ephemeralPortRange, LocalPorts } from '../client/local-ports.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
 import type { Plan } from '../scenario/plan.js';
 import { backoffDelayMs, DEFAULT_RECONNECT } from '../scenario/phases.js';
@@ -63,6 +64,11 @@ export class SliceDevices {
         ? null
         : new DeviceTraffic(plan, worker, identities, recorder, failures, nowMs);
     this.devices = buildDevices(task, identities);
+    // The shard's own addresses: its workers split their ports (shared ones: the kernel picks).
+    const own = plan.sourceAddresses.length > 0 && !plan.shard.sharedSources;
+    chooseLocalPorts(
+      own ? new LocalPorts(ephemeralPortRange(), plan.workers, task.workerId) : null,
+    );
   }
 
   private get plan(): Plan {

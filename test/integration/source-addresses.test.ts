@@ -6,6 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { ephemeralPortRange } from '../../src/client/local-ports.js';
 import { mosquittoSuite } from '../helpers/mosquitto-suite.js';
 import { counter, runScenario } from '../helpers/run.js';
 
@@ -39,6 +40,23 @@ describe('source addresses against Mosquitto 2', async () => {
       ['127.0.0.3', 10],
       ['127.0.0.4', 10],
     ]);
+    // Each worker binds ports of its own share of the ephemeral range (every 2nd with 2
+    // workers, by worker), so a device's port parity follows its worker's, hence its number's:
+    // the kernel's own picks would not (30 devices).
+    const { low, high } = ephemeralPortRange();
+    const clients = [
+      ...suite.broker
+        .output()
+        .matchAll(/New client connected from ([\d.]+):(\d+) as device-(\d+)/g),
+    ].filter((m) => m[1] !== '127.0.0.1');
+    assert.equal(clients.length, DEVICES);
+    const parities = new Set<number>();
+    for (const m of clients) {
+      const port = Number(m[2]);
+      assert.ok(port >= low && port <= high, `port ${port} in the ephemeral range`);
+      parities.add((port - low + Number(m[3])) % 2);
+    }
+    assert.equal(parities.size, 1, "ports follow the workers' shares");
     const kernel = report.kernel ?? assert.fail('no kernel counters in a loopback run');
     for (const v of Object.values(kernel)) assert.ok(Number.isInteger(v) && v >= 0);
   });
