@@ -256,8 +256,9 @@ export class LeanMqttClient extends EventEmitter implements KeepaliveTarget {
   }
 
   /**
-   * Runs every half keepalive period (from the thread's keepalive wheel), so the gap between two packets sent stays under one
-   * period (MQTT's rule): PINGREQ when nothing else went out since the last tick. A PINGREQ
+   * Runs every half keepalive period (from the thread's keepalive wheel), so the gap between
+   * two packets sent stays under one period (MQTT's rule): PINGREQ when nothing else went out
+   * since the last tick. A PINGREQ
    * still unanswered a whole period later fails the connection.
    *
    * @returns false once the connection has ended, so the keepalive wheel lets it go.

@@ -107,10 +107,9 @@ function verdictOf(
     return { verdict: 'saturated', reason: saturation.replace(/\.$/, '') };
   }
   if (broken.length > 0) {
-    const each = broken.map(
-      (v) =>
-        `${v.expression} broke (${v.actual === null ? 'nothing measured' : `${round(v.actual)}${v.unit ?? ''}`})`,
-    );
+    const measured = (v: (typeof broken)[number]) =>
+      v.actual === null ? 'nothing measured' : `${round(v.actual)}${v.unit ?? ''}`;
+    const each = broken.map((v) => `${v.expression} broke (${measured(v)})`);
     return { verdict: 'slo-broken', reason: each.join('; ') };
   }
   if (short && achieved !== null) {

@@ -156,7 +156,10 @@ describe('local shards, each with its own metrics endpoint', () => {
     assert.equal(refused.code, 2, refused.stderr);
     assert.match(
       refused.stderr,
-      /--metrics-port must be 0\.\.65534 with --local-shards 2 \(got 65535\) \(shard 1 would get 65536\)/,
+      new RegExp(
+        String.raw`--metrics-port must be 0\.\.65534 with --local-shards 2 \(got 65535\) ` +
+          String.raw`\(shard 1 would get 65536\)`,
+      ),
     );
     assert.doesNotMatch(refused.stderr, /\[shard \d/);
     const dry = await runCli([...args, '--metrics-port', '0', '--dry-run'], dir);

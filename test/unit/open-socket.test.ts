@@ -1,7 +1,8 @@
 /**
  * The broker-name check of fleetbench's TLS sockets against Node's own: the socket answers
- * the check's request for the peer chain with the leaf alone (open-socket.ts), so every pair of certificate names and checked name here is connected both
- * ways, over a real TLS server on loopback, and must be accepted or refused alike.
+ * the check's request for the peer chain with the leaf alone (open-socket.ts), so every pair
+ * of certificate names and checked name here is connected both ways, over a real TLS server
+ * on loopback, and must be accepted or refused alike.
  */
 
 import assert from 'node:assert/strict';
@@ -61,7 +62,8 @@ const CASES: { names: ServerCertOptions; checked: string[] }[] = [
 ];
 
 for (const { names, checked } of CASES) {
-  test(`broker names ${JSON.stringify(names)}: accepted and refused as Node's own check does`, async () => {
+  const title = `broker names ${JSON.stringify(names)}: accepted and refused as Node's check`;
+  test(title, async () => {
     const { server, port, context } = await serverWith(names);
     try {
       const seen: string[] = [];

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const LEAN = resolve(import.meta.dirname, '../../src/client/lean-mqtt.js');
+const LAYER = resolve(import.meta.dirname, '../../src/client/packet-layer.js');
 
 /**
  * In a fresh process: loads the lean client, parses a PINGRESP split in two, and prints
@@ -21,7 +22,7 @@ const LEAN = resolve(import.meta.dirname, '../../src/client/lean-mqtt.js');
 async function probe(debugEnv: string | undefined) {
   const script = `
     const { leanParser } = await import(${JSON.stringify(LEAN)});
-    const { packetDebugSilenced } = await import(${JSON.stringify(LEAN.replace('lean-mqtt', 'packet-layer'))});
+    const { packetDebugSilenced } = await import(${JSON.stringify(LAYER)});
     const { createRequire } = await import('node:module');
     const req = createRequire(createRequire(import.meta.url).resolve('mqtt-packet'));
     const other = req('debug')('mqttjs:client');
@@ -63,7 +64,7 @@ test('DEBUG=mqtt-packet:* still prints the parser debug lines', async () => {
   assert.match(r.stderr, /mqtt-packet:parser/);
 });
 
-test('DEBUG naming another library leaves mqtt-packet silent and that library logging', async () => {
+test('DEBUG naming another library: mqtt-packet silent, that library logging', async () => {
   const r = await probe('mqttjs:*');
   assert.equal(r.packetDebugSilenced, true);
   assert.doesNotMatch(r.stderr, /mqtt-packet/);

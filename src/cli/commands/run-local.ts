@@ -113,15 +113,17 @@ function finish(result: LocalShardsResult, args: RunArgs, interrupted: boolean):
   const failed = result.shards.filter((s) => !expected.has(s.code));
   for (const s of failed) {
     log.warn(
-      `shard ${s.index} (pid ${s.pid}) ended with ${s.code === null ? `signal ${s.signal ?? '?'}` : `exit code ${s.code}`}` +
+      `shard ${s.index} (pid ${s.pid}) ended with ` +
+        (s.code === null ? `signal ${s.signal ?? '?'}` : `exit code ${s.code}`) +
         (s.reportFile === null ? ', without a report' : ''),
     );
   }
   const merged = result.merged;
   if (merged === null) {
-    process.stderr.write(
-      `${formatError(new FleetbenchError('E_WORKER', 'no shard wrote a report', { hint: "see the shards' messages above" }))}\n`,
-    );
+    const noReport = new FleetbenchError('E_WORKER', 'no shard wrote a report', {
+      hint: "see the shards' messages above",
+    });
+    process.stderr.write(`${formatError(noReport)}\n`);
     return interrupted ? ExitCode.interrupted : (failed[0]?.code ?? ExitCode.internal);
   }
   const text = args.json ? JSON.stringify(merged, null, 2) : renderSummary(merged);
