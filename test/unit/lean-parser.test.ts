@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { BufferList, BufferListStream } from 'bl';
 import { generate, type Packet } from 'mqtt-packet';
 
-import { leanParser } from '../../src/client/lean-mqtt.js';
+import { leanParser } from '../../src/client/lean-parser.js';
 
 test('the parser holds its bytes in a plain BufferList, not a stream', () => {
   for (const version of [4, 5] as const) {

@@ -11,11 +11,11 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const LEAN = resolve(import.meta.dirname, '../../src/client/lean-mqtt.js');
+const LEAN = resolve(import.meta.dirname, '../../src/client/lean-parser.js');
 const LAYER = resolve(import.meta.dirname, '../../src/client/packet-layer.js');
 
 /**
- * In a fresh process: loads the lean client, parses a PINGRESP split in two, and prints
+ * In a fresh process: loads the lean client's parser, parses a PINGRESP split in two, prints
  * whether mqtt-packet's debug is silenced, what the parser saw, and whether another library's
  * namespace still gets a real logger.
  */
